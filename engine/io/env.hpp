@@ -40,6 +40,10 @@ class RandomAccessFile {
   virtual Result<uint64_t> Size() const = 0;
   virtual int fd() const = 0;  // for the batched block readers
   virtual const std::string& path() const = 0;
+  // 0 iff fd() is not opened with O_DIRECT; else the offset and length
+  // alignment (a power of two) every read on fd() must have, with buffers
+  // aligned to 4096.
+  virtual size_t direct_alignment() const { return 0; }
 };
 
 // An exclusive (or shared) advisory lock on a file, released on destruction.

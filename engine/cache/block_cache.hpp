@@ -1,0 +1,68 @@
+// BlockCache: the hot-user half of the hybrid DRAM/SSD layout. A sharded LRU
+// map from (file id, offset) to an immutable block, bounded by a byte budget.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace laser {
+
+// An immutable cached block. A block evicted or erased while a reader still
+// holds it stays valid for that reader.
+using CachedBlock = std::shared_ptr<const std::vector<uint8_t>>;
+
+struct BlockCacheStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t inserts = 0;    // successful Insert calls
+  uint64_t evictions = 0;  // entries dropped to make room (not Erase/EraseFile)
+  uint64_t bytes = 0;      // sum of the sizes of the cached blocks
+  uint64_t entries = 0;
+  uint64_t capacity = 0;  // the byte budget
+};
+
+// Thread-safe. The budget is split evenly over 2^shard_bits shards, each an
+// LRU list under its own mutex; an entry is charged its block's size().
+class BlockCache {
+ public:
+  // capacity_bytes == 0 disables the cache: Insert caches nothing and every
+  // Lookup misses. shard_bits < 0 picks up to 16 shards of at least 1 MiB.
+  // REQUIRES: shard_bits <= 10.
+  explicit BlockCache(size_t capacity_bytes, int shard_bits = -1);
+  ~BlockCache();
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+
+  bool enabled() const { return capacity_ > 0; }
+
+  // Caches `block` as the most recently used entry of (file_id, offset),
+  // replacing any previous one, and evicts least recently used entries of
+  // its shard until the shard is within budget. Returns true iff cached;
+  // false iff the cache is disabled or block->size() exceeds a shard's
+  // budget (capacity / shards). REQUIRES: block is non-null.
+  bool Insert(uint64_t file_id, uint64_t offset, CachedBlock block);
+
+  // Returns the block of (file_id, offset) and makes it the most recently
+  // used, or null iff it is not cached. Counts a hit or a miss.
+  CachedBlock Lookup(uint64_t file_id, uint64_t offset);
+
+  // Drops (file_id, offset); returns true iff it was cached.
+  bool Erase(uint64_t file_id, uint64_t offset);
+
+  // Drops every block of file_id (a reclaimed segment); returns how many.
+  size_t EraseFile(uint64_t file_id);
+
+  BlockCacheStats stats() const;
+  size_t shard_count() const { return shards_.size(); }
+
+ private:
+  struct Shard;
+  Shard& ShardFor(uint64_t file_id, uint64_t offset);
+
+  size_t capacity_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace laser
