@@ -1,0 +1,241 @@
+#include "engine/memtable/row_codec.hpp"
+
+#include <cassert>
+#include <cstring>
+
+#include "engine/memtable/varint.hpp"
+
+namespace laser::rowcodec {
+namespace {
+
+bool IsKey(const TableSchema& schema, size_t c) {
+  return c == schema.partition_key || c == schema.order_key;
+}
+
+// One decoded field, before it is known whether anyone projects it.
+struct Field {
+  bool null = false;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double f = 0;
+  std::string_view s;
+};
+
+void AppendField(const Field& v, ColumnVector* col) {
+  if (v.null && col->nulls.empty()) {
+    col->nulls.assign(col->size(), 0);
+    col->nulls.push_back(1);
+  } else if (!col->nulls.empty()) {
+    col->nulls.push_back(v.null ? 1 : 0);
+  }
+  switch (LaneOf(col->type)) {
+    case Lane::kInt:
+      col->ints.push_back(v.null ? 0 : v.i);
+      break;
+    case Lane::kUInt:
+      col->uints.push_back(v.null ? 0 : v.u);
+      break;
+    case Lane::kFloat:
+      col->floats.push_back(v.null ? 0 : v.f);
+      break;
+    case Lane::kString:
+      col->strings.emplace_back(v.null ? std::string_view() : v.s);
+      break;
+  }
+}
+
+Field FromValue(const Value& v) {
+  Field f;
+  if (v.is_null()) {
+    f.null = true;
+  } else if (const auto* i = std::get_if<int64_t>(&v.v)) {
+    f.i = *i;
+  } else if (const auto* u = std::get_if<uint64_t>(&v.v)) {
+    f.u = *u;
+  } else if (const auto* d = std::get_if<double>(&v.v)) {
+    f.f = *d;
+  } else if (const auto* s = std::get_if<std::string>(&v.v)) {
+    f.s = *s;
+  }
+  return f;
+}
+
+Status Malformed(size_t offset, const char* what) {
+  return Status::Corruption("memtable row: " + std::string(what) + " at byte " +
+                            std::to_string(offset));
+}
+
+}  // namespace
+
+void EncodeRow(const TableSchema& schema, const Batch& rows, size_t row, std::string* out) {
+  const size_t n = schema.columns.size();
+  assert(rows.num_columns() == n && row < rows.num_rows());
+  coding::PutVarint(out, n);
+  const size_t bitmap_at = out->size();
+  out->append((n - 2 + 7) / 8, '\0');
+  size_t k = 0;  // index among non-key columns
+  for (size_t c = 0; c < n; ++c) {
+    if (IsKey(schema, c)) continue;
+    const ColumnVector& col = rows.columns[c];
+    assert(col.type == schema.columns[c].type);
+    if (col.IsNull(row)) {
+      (*out)[bitmap_at + k / 8] = static_cast<char>((*out)[bitmap_at + k / 8] | (1 << (k % 8)));
+      ++k;
+      continue;
+    }
+    ++k;
+    switch (col.type) {
+      case Type::kBool:
+      case Type::kI8:
+        out->push_back(static_cast<char>(static_cast<int8_t>(col.ints[row])));
+        break;
+      case Type::kI16:
+      case Type::kI32:
+      case Type::kI64:
+      case Type::kTimestamp:
+      case Type::kEnum:
+        coding::PutVarint(out, coding::ZigZag(col.ints[row]));
+        break;
+      case Type::kU8:
+      case Type::kU16:
+      case Type::kU32:
+      case Type::kU64:
+        coding::PutVarint(out, col.uints[row]);
+        break;
+      case Type::kF32:
+        coding::PutFixed(out, static_cast<float>(col.floats[row]));
+        break;
+      case Type::kF64:
+        coding::PutFixed(out, col.floats[row]);
+        break;
+      case Type::kString:
+        coding::PutVarint(out, col.strings[row].size());
+        out->append(col.strings[row]);
+        break;
+    }
+  }
+}
+
+RowDecoder::RowDecoder(const TableSchema& schema, std::span<const uint32_t> projection)
+    : schema_(schema),
+      projection_(projection.begin(), projection.end()),
+      outputs_(schema.columns.size()) {
+  for (size_t i = 0; i < projection.size(); ++i) {
+    assert(projection[i] < schema.columns.size());
+    outputs_[projection[i]].push_back(static_cast<uint32_t>(i));
+  }
+}
+
+Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view encoded,
+                          Batch* out) const {
+  assert(out->columns.size() == projection_.size());
+  coding::Reader in(encoded.data(), encoded.size());
+  const auto at = [&] { return encoded.size() - in.remaining(); };
+  uint64_t written = 0;
+  if (!in.GetVarint(&written)) return Malformed(at(), "bad column count");
+  const size_t n = schema_.columns.size();
+  if (written > n || written <= schema_.partition_key || written <= schema_.order_key) {
+    return Malformed(0, "column count out of range for the schema");
+  }
+  const uint8_t* bitmap = nullptr;
+  if (!in.GetBytes((written - 2 + 7) / 8, &bitmap)) return Malformed(at(), "truncated null bitmap");
+
+  // Decode every field first so that a malformed row appends nothing.
+  Field fields[64];
+  std::vector<Field> many;
+  Field* f = fields;
+  if (n > 64) {
+    many.resize(n);
+    f = many.data();
+  } else {
+    std::fill(fields, fields + n, Field{});
+  }
+  size_t k = 0;
+  for (size_t c = 0; c < n; ++c) {
+    const Column& col = schema_.columns[c];
+    if (c == schema_.partition_key) {
+      f[c].u = user;
+      continue;
+    }
+    if (c == schema_.order_key) {
+      f[c].i = order_key;
+      continue;
+    }
+    if (c >= written) {
+      f[c] = FromValue(col.default_value);
+      continue;
+    }
+    const bool null = (bitmap[k / 8] >> (k % 8)) & 1;
+    ++k;
+    if (null) {
+      f[c].null = true;
+      continue;
+    }
+    bool ok = true;
+    switch (col.type) {
+      case Type::kBool:
+      case Type::kI8: {
+        int8_t b = 0;
+        ok = in.GetFixed(&b);
+        f[c].i = b;
+        break;
+      }
+      case Type::kI16:
+      case Type::kI32:
+      case Type::kI64:
+      case Type::kTimestamp:
+      case Type::kEnum: {
+        uint64_t z = 0;
+        ok = in.GetVarint(&z);
+        f[c].i = coding::UnZigZag(z);
+        break;
+      }
+      case Type::kU8:
+      case Type::kU16:
+      case Type::kU32:
+      case Type::kU64:
+        ok = in.GetVarint(&f[c].u);
+        break;
+      case Type::kF32: {
+        float x = 0;
+        ok = in.GetFixed(&x);
+        f[c].f = x;
+        break;
+      }
+      case Type::kF64:
+        ok = in.GetFixed(&f[c].f);
+        break;
+      case Type::kString: {
+        uint64_t len = 0;
+        const uint8_t* p = nullptr;
+        ok = in.GetVarint(&len) && len <= in.remaining() && in.GetBytes(len, &p);
+        if (ok) f[c].s = std::string_view(reinterpret_cast<const char*>(p), len);
+        break;
+      }
+    }
+    if (!ok) return Malformed(at(), "truncated value");
+  }
+  if (in.remaining() != 0) return Malformed(at(), "trailing bytes");
+  for (size_t c = 0; c < n; ++c) {
+    for (uint32_t o : outputs_[c]) AppendField(f[c], &out->columns[o]);
+  }
+  return Status::OK();
+}
+
+Status DecodeRow(const TableSchema& schema, std::span<const uint32_t> projection, uint64_t user,
+                 int64_t order_key, std::string_view encoded, Batch* out) {
+  return RowDecoder(schema, projection).Decode(user, order_key, encoded, out);
+}
+
+void InitProjection(const TableSchema& schema, std::span<const uint32_t> projection, Batch* out) {
+  assert(out->columns.empty());
+  for (uint32_t c : projection) out->AddColumn(schema.columns[c].name, schema.columns[c].type);
+}
+
+std::vector<uint32_t> AllColumns(const TableSchema& schema) {
+  std::vector<uint32_t> all(schema.columns.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint32_t>(i);
+  return all;
+}
+
+}  // namespace laser::rowcodec

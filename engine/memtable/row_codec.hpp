@@ -1,0 +1,74 @@
+// Row codec: one event's non-key columns as a compact byte string, the value
+// the memtable stores under the (table, user, order key, seq) key.
+//
+// Encoding (all integers LEB128 varints unless stated):
+//   column_count            number of columns in the schema the row was
+//                           written with (keys included)
+//   null bitmap             ceil(n / 8) bytes, n = column_count - 2; bit i
+//                           (LSB first) set iff the i-th non-key column is NULL
+//   values                  each non-NULL non-key column in schema order:
+//     BOOL, I8               1 byte (two's complement)
+//     I16..I64, TIMESTAMP,   zigzag varint (ENUM: the ordinal)
+//     ENUM
+//     U8..U64                varint
+//     F32                    4 bytes IEEE-754 little endian
+//     F64                    8 bytes IEEE-754 little endian
+//     STRING                 varint length, then the bytes
+// A column whose index is >= column_count (added by ADD COLUMN after the row
+// was written) decodes as the column's default_value. Columns are only ever
+// appended to a schema, so an older row is a prefix of a newer schema.
+//
+// "Schema-ordered batch": a Batch whose columns are exactly schema.columns,
+// in order, each with the column's type and a lane of the batch's length.
+// The engine's write path normalises every appended Batch to this shape.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "laser/batch.hpp"
+#include "laser/schema.hpp"
+#include "laser/status.hpp"
+
+namespace laser::rowcodec {
+
+// Appends the encoding of row `row` of `rows` to *out.
+// REQUIRES rows is schema-ordered for `schema` and row < rows.num_rows().
+void EncodeRow(const TableSchema& schema, const Batch& rows, size_t row, std::string* out);
+
+// Decodes `encoded` (written with `schema` or an older version of it) and
+// appends one value to out->columns[i] for every i, taken from schema column
+// projection[i] (key columns included: their values are `user` and
+// `order_key`). Returns Corruption iff the bytes are malformed (never reads
+// outside `encoded`).
+// REQUIRES out->columns.size() == projection.size(), out->columns[i].type ==
+// schema.columns[projection[i]].type, every column of equal length.
+Status DecodeRow(const TableSchema& schema, std::span<const uint32_t> projection, uint64_t user,
+                 int64_t order_key, std::string_view encoded, Batch* out);
+
+// Decodes many rows with one projection (what DecodeRow does, without
+// re-deriving the projection per row).
+class RowDecoder {
+ public:
+  // REQUIRES every projection entry < schema.columns.size(); schema outlives this.
+  RowDecoder(const TableSchema& schema, std::span<const uint32_t> projection);
+  Status Decode(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out) const;
+
+ private:
+  const TableSchema& schema_;
+  std::vector<uint32_t> projection_;
+  // For each schema column, the output columns it feeds (usually 0 or 1).
+  std::vector<std::vector<uint32_t>> outputs_;
+};
+
+// Adds to *out (which must have no columns) one empty column per projected
+// schema column, named and typed as in the schema.
+void InitProjection(const TableSchema& schema, std::span<const uint32_t> projection, Batch* out);
+
+// Every column index of the schema, in order: the projection of "all columns".
+std::vector<uint32_t> AllColumns(const TableSchema& schema);
+
+}  // namespace laser::rowcodec

@@ -1,0 +1,258 @@
+#include "engine/memtable/memtable.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+#include <tuple>
+
+#include "engine/memtable/row_codec.hpp"
+#include "log_test_util.hpp"
+
+namespace laser {
+namespace {
+
+using testing::AllTypesSchema;
+using testing::AppendAllTypesRow;
+using testing::EmptyBatch;
+using testing::RowOf;
+
+TEST_CASE("row codec round-trips every type, edge values and NULLs") {
+  const TableSchema schema = AllTypesSchema();
+  Batch in = EmptyBatch(schema);
+  for (int64_t k = 0; k < 9; ++k) AppendAllTypesRow(schema, &in, 42, 1000 + k, k);
+  const std::vector<uint32_t> all = rowcodec::AllColumns(schema);
+  Batch out;
+  rowcodec::InitProjection(schema, all, &out);
+  for (size_t r = 0; r < in.num_rows(); ++r) {
+    std::string enc;
+    rowcodec::EncodeRow(schema, in, r, &enc);
+    REQUIRE(rowcodec::DecodeRow(schema, all, 42, 1000 + static_cast<int64_t>(r), enc, &out).ok());
+  }
+  REQUIRE(out.num_rows() == in.num_rows());
+  for (size_t r = 0; r < in.num_rows(); ++r) CHECK(RowOf(out, r) == RowOf(in, r));
+}
+
+TEST_CASE("row codec rejects every truncation and trailing bytes without reading past them") {
+  const TableSchema schema = AllTypesSchema();
+  Batch in = EmptyBatch(schema);
+  AppendAllTypesRow(schema, &in, 1, 2, 4);
+  std::string enc;
+  rowcodec::EncodeRow(schema, in, 0, &enc);
+  const std::vector<uint32_t> all = rowcodec::AllColumns(schema);
+  for (size_t n = 0; n < enc.size(); ++n) {
+    // A heap copy of exactly n bytes, so ASan catches any read beyond it.
+    std::unique_ptr<char[]> cut(new char[n + 1]);
+    std::copy(enc.begin(), enc.begin() + static_cast<std::ptrdiff_t>(n), cut.get());
+    Batch out;
+    rowcodec::InitProjection(schema, all, &out);
+    Status s = rowcodec::DecodeRow(schema, all, 1, 2, std::string_view(cut.get(), n), &out);
+    CHECK(s.IsCorruption());
+    CHECK(out.num_rows() == 0);  // a bad row appends nothing
+  }
+  Batch out;
+  rowcodec::InitProjection(schema, all, &out);
+  CHECK(rowcodec::DecodeRow(schema, all, 1, 2, enc + "x", &out).IsCorruption());
+}
+
+TEST_CASE("rows written before ADD COLUMN read the new column's default") {
+  TableSchema v1 = AllTypesSchema();
+  Batch in = EmptyBatch(v1);
+  AppendAllTypesRow(v1, &in, 9, 100, 0);
+  MemTable mem;
+  mem.Insert(3, v1, in, 1);
+
+  TableSchema v2 = v1;
+  v2.version = 2;
+  Column extra;
+  extra.name = "region";
+  extra.type = Type::kString;
+  extra.default_value = Value::String("cn");
+  v2.columns.push_back(extra);
+  Column extra2;
+  extra2.name = "weight";
+  extra2.type = Type::kI32;
+  v2.columns.push_back(extra2);  // default NULL
+
+  const std::vector<uint32_t> proj = {1, 16, 17, 14};
+  Batch out;
+  auto n = mem.ReadUser(3, 9, v2, proj, std::nullopt, std::nullopt, &out);
+  REQUIRE(n.ok());
+  REQUIRE(*n == 1);
+  CHECK(out.names == std::vector<std::string>{"ts", "region", "weight", "s"});
+  CHECK(out.columns[0].Get(0) == Value::Int(100));
+  CHECK(out.columns[1].Get(0) == Value::String("cn"));
+  CHECK(out.columns[2].Get(0).is_null());
+  CHECK(out.columns[3].Get(0) == in.columns[14].Get(0));
+
+  // A row written with v2 decodes its own values for the new columns.
+  Batch in2 = EmptyBatch(v2);
+  AppendAllTypesRow(v1, &in2, 9, 50, 0);
+  in2.columns[16].Append(Value::String("us"));
+  in2.columns[17].Append(Value::Int(-5));
+  mem.Insert(3, v2, in2, 2);
+  Batch out2;
+  REQUIRE(mem.ReadUser(3, 9, v2, proj, std::nullopt, std::nullopt, &out2).ok());
+  REQUIRE(out2.num_rows() == 2);
+  CHECK(out2.columns[1].Get(0) == Value::String("us"));
+  CHECK(out2.columns[2].Get(0) == Value::Int(-5));
+  CHECK(out2.columns[1].Get(1) == Value::String("cn"));
+}
+
+TEST_CASE("memtable keeps order-key order with ties in arrival order, per table and user") {
+  const TableSchema schema = AllTypesSchema();
+  MemTable mem;
+  // (table, user, ts, seq) -> k, the model of what must come back.
+  std::map<std::tuple<uint32_t, uint64_t, int64_t, uint64_t>, int64_t> model;
+  std::mt19937_64 rng(11);
+  uint64_t seq = 1;
+  for (int batch = 0; batch < 50; ++batch) {
+    const uint32_t table = static_cast<uint32_t>(rng() % 2 + 1);
+    Batch b = EmptyBatch(schema);
+    const uint64_t first = seq;
+    for (int r = 0; r < 20; ++r) {
+      const uint64_t user = rng() % 7;
+      const int64_t ts = static_cast<int64_t>(rng() % 10) - 5;  // many ties, negatives
+      const int64_t k = static_cast<int64_t>(seq);
+      AppendAllTypesRow(schema, &b, user, ts, k);
+      model[{table, user, ts, seq}] = k;
+      ++seq;
+    }
+    mem.Insert(table, schema, b, first);
+  }
+  CHECK(mem.NumEvents() == model.size());
+  CHECK(mem.MaxSeq() == seq - 1);
+  CHECK(mem.ApproximateBytes() > 0);
+
+  const std::vector<uint32_t> all = rowcodec::AllColumns(schema);
+  uint64_t groups = 0;
+  for (uint32_t table : {1u, 2u}) {
+    for (uint64_t user = 0; user < 7; ++user) {
+      Batch got;
+      auto n = mem.ReadUser(table, user, schema, all, std::nullopt, std::nullopt, &got);
+      REQUIRE(n.ok());
+      Batch want = EmptyBatch(schema);
+      for (auto& [key, k] : model) {
+        if (std::get<0>(key) == table && std::get<1>(key) == user) {
+          AppendAllTypesRow(schema, &want, user, std::get<2>(key), k);
+        }
+      }
+      REQUIRE(got.num_rows() == want.num_rows());
+      for (size_t r = 0; r < got.num_rows(); ++r) CHECK(RowOf(got, r) == RowOf(want, r));
+      if (want.num_rows() > 0) ++groups;
+
+      // Range [min, max) and a projection of two columns in a new order.
+      const std::vector<uint32_t> proj = {14, 1};
+      Batch ranged;
+      REQUIRE(mem.ReadUser(table, user, schema, proj, -2, 3, &ranged).ok());
+      size_t expect = 0;
+      for (size_t r = 0; r < want.num_rows(); ++r) {
+        const int64_t ts = want.columns[1].ints[r];
+        if (ts < -2 || ts >= 3) continue;
+        REQUIRE(expect < ranged.num_rows());
+        CHECK(ranged.columns[1].ints[expect] == ts);
+        CHECK(ranged.columns[0].Get(expect) == want.columns[14].Get(r));
+        ++expect;
+      }
+      CHECK(ranged.num_rows() == expect);
+    }
+  }
+  CHECK(mem.NumUsers() == groups);
+
+  // The group iterator visits the same groups in (table, user) order.
+  MemTable::GroupIterator it(&mem);
+  uint64_t seen = 0;
+  std::pair<uint32_t, uint64_t> prev{0, 0};
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    const std::pair<uint32_t, uint64_t> cur{it.table_id(), it.user()};
+    if (seen > 0) CHECK(prev < cur);
+    prev = cur;
+    ++seen;
+    Batch rows;
+    REQUIRE(it.AppendRows(schema, all, &rows).ok());
+    CHECK(rows.num_rows() == it.entries().size());
+    for (size_t i = 1; i < it.entries().size(); ++i) {
+      const auto* a = it.entries()[i - 1];
+      const auto* b = it.entries()[i];
+      CHECK((a->order_key < b->order_key || (a->order_key == b->order_key && a->seq < b->seq)));
+    }
+  }
+  CHECK(seen == groups);
+  it.Seek(2, 3);
+  REQUIRE(it.Valid());
+  CHECK((it.table_id() > 2 || (it.table_id() == 2 && it.user() >= 3)));
+}
+
+TEST_CASE("memtable lists users ascending with paging") {
+  const TableSchema schema = AllTypesSchema();
+  MemTable mem;
+  Batch b = EmptyBatch(schema);
+  for (uint64_t u : std::vector<uint64_t>{50, 7, 7, 1000, UINT64_MAX, 0}) {
+    AppendAllTypesRow(schema, &b, u, 1, 0);
+  }
+  mem.Insert(1, schema, b, 1);
+  Batch other = EmptyBatch(schema);
+  AppendAllTypesRow(schema, &other, 8, 1, 0);
+  mem.Insert(2, schema, other, 100);
+
+  CHECK(mem.ListUsers(1, std::nullopt, 100) == std::vector<uint64_t>{0, 7, 50, 1000, UINT64_MAX});
+  CHECK(mem.ListUsers(1, std::nullopt, 2) == std::vector<uint64_t>{0, 7});
+  CHECK(mem.ListUsers(1, 7, 2) == std::vector<uint64_t>{50, 1000});
+  CHECK(mem.ListUsers(1, 1000, 5) == std::vector<uint64_t>{UINT64_MAX});
+  CHECK(mem.ListUsers(1, UINT64_MAX, 5).empty());
+  CHECK(mem.ListUsers(2, std::nullopt, 5) == std::vector<uint64_t>{8});
+  CHECK(mem.ListUsers(3, std::nullopt, 5).empty());
+  CHECK(mem.NumUsers() == 6);
+}
+
+// ReadUser runs without locks beside the single writer; every read must be
+// sorted by (order key, seq) and include every row inserted before it began.
+TEST_CASE("memtable reads are consistent while the writer inserts") {
+  const TableSchema schema = AllTypesSchema();
+  MemTable mem;
+  constexpr int kBatches = 300;
+  std::atomic<int> done_batches{0};
+  std::atomic<bool> failed{false};
+  const std::vector<uint32_t> proj = {1, 10};  // ts, u64 (= seq for even k)
+
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      const uint64_t user = static_cast<uint64_t>(r);
+      while (true) {
+        const int before = done_batches.load(std::memory_order_acquire);
+        Batch out;
+        auto n = mem.ReadUser(1, user, schema, proj, std::nullopt, std::nullopt, &out);
+        if (!n.ok()) failed = true;
+        // Each batch inserts 4 events per user.
+        if (out.num_rows() < static_cast<size_t>(before) * 4) failed = true;
+        for (size_t i = 1; i < out.num_rows(); ++i) {
+          if (out.columns[0].ints[i - 1] > out.columns[0].ints[i]) failed = true;
+        }
+        if (before == kBatches) break;
+      }
+    });
+  }
+  uint64_t seq = 1;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < kBatches; ++i) {
+    Batch b = EmptyBatch(schema);
+    const uint64_t first = seq;
+    for (int r = 0; r < 8; ++r) {
+      AppendAllTypesRow(schema, &b, static_cast<uint64_t>(r % 2),
+                        static_cast<int64_t>(rng() % 1000), static_cast<int64_t>(seq));
+      ++seq;
+    }
+    mem.Insert(1, schema, b, first);
+    done_batches.store(i + 1, std::memory_order_release);
+  }
+  for (auto& t : readers) t.join();
+  CHECK_FALSE(failed.load());
+  CHECK(mem.NumEvents() == static_cast<uint64_t>(kBatches) * 8);
+}
+
+}  // namespace
+}  // namespace laser
