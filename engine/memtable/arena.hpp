@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -18,9 +19,10 @@ class Arena {
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
-  // Returns `bytes` bytes aligned to alignof(std::max_align_t).
-  // REQUIRES bytes > 0; a single writer (not thread-safe with itself).
-  char* Allocate(size_t bytes);
+  // Returns `bytes` bytes aligned to `align` (a power of two, at most
+  // alignof(std::max_align_t)). REQUIRES bytes > 0; a single writer (not
+  // thread-safe with itself).
+  char* Allocate(size_t bytes, size_t align = alignof(std::max_align_t));
 
   // Bytes reserved from the system so far. Safe to call from any thread.
   size_t MemoryUsage() const { return usage_.load(std::memory_order_relaxed); }
@@ -35,17 +37,18 @@ class Arena {
   std::atomic<size_t> usage_{0};
 };
 
-inline char* Arena::Allocate(size_t bytes) {
-  constexpr size_t kAlign = alignof(std::max_align_t);
-  bytes = (bytes + kAlign - 1) & ~(kAlign - 1);
-  if (bytes <= remaining_) {
-    char* p = ptr_;
-    ptr_ += bytes;
-    remaining_ -= bytes;
+inline char* Arena::Allocate(size_t bytes, size_t align) {
+  assert(bytes > 0 && (align & (align - 1)) == 0 && align <= alignof(std::max_align_t));
+  const size_t pad = (0 - reinterpret_cast<uintptr_t>(ptr_)) & (align - 1);
+  if (bytes + pad <= remaining_) {
+    char* p = ptr_ + pad;
+    ptr_ = p + bytes;
+    remaining_ -= bytes + pad;
     return p;
   }
   // Large requests get their own block so the current one is not wasted.
   if (bytes > kBlockSize / 4) return NewBlock(bytes);
+  // A new block is aligned for any fundamental type, so needs no padding.
   ptr_ = NewBlock(kBlockSize);
   remaining_ = kBlockSize - bytes;
   char* p = ptr_;

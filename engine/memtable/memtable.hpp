@@ -10,6 +10,12 @@
 //
 // A MemTable only grows; it is flushed whole and then destroyed, after every
 // reader of it is gone (hold it by shared_ptr).
+//
+// Layout: a skip list of (table_id, user) groups, each holding its own skip
+// list of events ordered by (order_key, seq). An insert finds the group once
+// (the writer also remembers the last group it used) and then appends to a
+// short per-user list, in O(1) when events arrive in order-key order,
+// instead of searching one list of every event.
 #pragma once
 
 #include <atomic>
@@ -30,6 +36,33 @@
 namespace laser {
 
 class MemTable {
+ public:
+  struct Entry;
+
+ private:
+  struct EntryCompare {
+    int operator()(const Entry* a, const Entry* b) const;
+  };
+  // The group's key fields; a probe for seeks is just this part.
+  struct GroupKey {
+    uint32_t table_id;
+    uint64_t user;
+  };
+  struct GroupCompare {
+    int operator()(const GroupKey* a, const GroupKey* b) const;
+  };
+  // Height 8 covers ~65k events per user at full speed, with a small head.
+  using EntryList = SkipList<const Entry*, EntryCompare, 8>;
+  struct Group : GroupKey {
+    Group(uint32_t t, uint64_t u, Arena* arena) : GroupKey{t, u}, events(EntryCompare{}, arena) {}
+    EntryList events;
+    // Writer only: the largest (order_key, seq) in `events`, so that an
+    // in-order append is recognised without reading the last entry.
+    int64_t last_key = 0;
+    uint64_t last_seq = 0;
+  };
+  using GroupList = SkipList<GroupKey*, GroupCompare>;
+
  public:
   // One stored event; lives in the arena. `row` is the row codec encoding of
   // the non-key columns (engine/memtable/row_codec.hpp).
@@ -73,11 +106,14 @@ class MemTable {
   std::vector<uint64_t> ListUsers(uint32_t table_id, std::optional<uint64_t> after,
                                   size_t limit) const;
 
-  // Bytes of memory held (arena blocks); grows monotonically.
-  size_t ApproximateBytes() const { return arena_.MemoryUsage(); }
+  // Bytes of memory held (arena blocks and the writer's group index); grows
+  // monotonically.
+  size_t ApproximateBytes() const {
+    return arena_.MemoryUsage() + index_bytes_.load(std::memory_order_relaxed);
+  }
   // Distinct (table_id, user) groups, summed over tables.
   uint64_t NumUsers() const { return users_.load(std::memory_order_acquire); }
-  uint64_t NumEvents() const { return list_.size(); }
+  uint64_t NumEvents() const { return events_.load(std::memory_order_acquire); }
   // Largest seq inserted so far, 0 if empty.
   uint64_t MaxSeq() const { return max_seq_.load(std::memory_order_acquire); }
 
@@ -88,14 +124,14 @@ class MemTable {
    public:
     explicit GroupIterator(const MemTable* mem);
     // Returns true iff positioned at a group.
-    bool Valid() const { return first_ != nullptr; }
+    bool Valid() const { return group_ != nullptr; }
     void SeekToFirst();
     // Positions at the first group >= (table_id, user).
     void Seek(uint32_t table_id, uint64_t user);
     // REQUIRES Valid().
     void Next();
-    uint32_t table_id() const { return first_->table_id; }
-    uint64_t user() const { return first_->user; }
+    uint32_t table_id() const { return group_->table_id; }
+    uint64_t user() const { return group_->user; }
     // The group's events, in order. REQUIRES Valid(). Stable while positioned.
     const std::vector<const Entry*>& entries() const { return entries_; }
     // Appends the group's events to *out, as MemTable::ReadUser does.
@@ -104,22 +140,38 @@ class MemTable {
 
    private:
     void Load();
-    const MemTable* mem_;
-    const Entry* first_ = nullptr;
+    GroupList::Iterator it_;
+    const Group* group_ = nullptr;
     std::vector<const Entry*> entries_;
   };
 
  private:
-  struct EntryCompare {
-    int operator()(const Entry* a, const Entry* b) const;
+  // The group of (table_id, user), or nullptr. Safe for readers.
+  const Group* FindGroup(uint32_t table_id, uint64_t user) const;
+
+  // The writer's hash index of every group (open addressing, linear
+  // probing): one probe instead of a search of the group list, whose nodes
+  // are scattered over the whole arena. Readers never touch it.
+  struct IndexSlot {
+    uint64_t user;
+    Group* group;  // nullptr: empty slot
+    uint32_t table_id;
   };
-  using List = SkipList<const Entry*, EntryCompare>;
+  static size_t SlotOf(uint32_t table_id, uint64_t user, size_t mask);
+  Group* IndexFind(uint32_t table_id, uint64_t user) const;
+  static void IndexPlace(std::vector<IndexSlot>* table, const IndexSlot& slot);
+  // REQUIRES g is not in the index; users_ does not count it yet.
+  void IndexAdd(Group* g);
 
   Arena arena_;
-  List list_;
+  GroupList groups_;
   std::atomic<uint64_t> users_{0};
+  std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> max_seq_{0};
-  std::string scratch_;  // the writer's row encoding buffer
+  std::atomic<size_t> index_bytes_{0};
+  std::vector<IndexSlot> index_;  // size a power of two, at most half full
+  Group* last_group_ = nullptr;   // the writer's most recently used group
+  std::string scratch_;           // the writer's row encoding buffer
 };
 
 }  // namespace laser

@@ -11,6 +11,10 @@
 // Publication: a node's key and lower links are written before it is linked,
 // and the link is stored with release order; readers load links with acquire
 // order, so a reader that reaches a node sees its fully built contents.
+//
+// Appends are O(1): the writer remembers the last node of every level, so a
+// key greater than every key in the list is linked without a search (the
+// common case for a user's events, which mostly arrive in order-key order).
 #pragma once
 
 #include <atomic>
@@ -25,14 +29,15 @@ namespace laser {
 
 // Comparator: a copyable callable `int operator()(const Key& a, const Key& b)`
 // returning <0, 0, >0. Key: a trivially copyable value (typically a pointer
-// into the arena). Keys must be unique under the comparator.
-template <typename Key, class Comparator>
+// into the arena). Keys must be unique under the comparator. MaxHeight bounds
+// the tower height: 4^MaxHeight keys are searched in O(log n).
+template <typename Key, class Comparator, int MaxHeight = 12>
 class SkipList {
  private:
   struct Node;
 
  public:
-  static constexpr int kMaxHeight = 12;
+  static constexpr int kMaxHeight = MaxHeight;
 
   SkipList(Comparator cmp, Arena* arena);
   SkipList(const SkipList&) = delete;
@@ -45,6 +50,10 @@ class SkipList {
   // the largest key < key and *after the smallest key > key, or nullptr if
   // there is none. Same REQUIRES as Insert.
   void Insert(const Key& key, const Key** before, const Key** after);
+
+  // Insert for a key known to be greater than every key in the list: links
+  // it without comparing keys. REQUIRES that, and one writer at a time.
+  void Append(const Key& key);
 
   // Returns true iff a key equal to `key` is in the list.
   bool Contains(const Key& key) const;
@@ -121,35 +130,41 @@ class SkipList {
   std::atomic<int> height_{1};
   std::atomic<size_t> size_{0};
   std::minstd_rand rng_{0x5eed};
+  // Writer only: the last node of every level (head_ where a level is empty).
+  Node* tail_[kMaxHeight];
 };
 
-template <typename Key, class Comparator>
-SkipList<Key, Comparator>::SkipList(Comparator cmp, Arena* arena)
+template <typename Key, class Comparator, int MaxHeight>
+SkipList<Key, Comparator, MaxHeight>::SkipList(Comparator cmp, Arena* arena)
     : cmp_(cmp), arena_(arena), head_(NewNode(Key{}, kMaxHeight)) {
-  for (int i = 0; i < kMaxHeight; ++i) head_->SetNextRelaxed(i, nullptr);
+  for (int i = 0; i < kMaxHeight; ++i) {
+    head_->SetNextRelaxed(i, nullptr);
+    tail_[i] = head_;
+  }
 }
 
-template <typename Key, class Comparator>
-typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::NewNode(const Key& key,
-                                                                             int height) {
-  char* mem = arena_->Allocate(sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1));
+template <typename Key, class Comparator, int MaxHeight>
+typename SkipList<Key, Comparator, MaxHeight>::Node* SkipList<Key, Comparator, MaxHeight>::NewNode(
+    const Key& key, int height) {
+  char* mem =
+      arena_->Allocate(sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1), alignof(Node));
   Node* n = new (mem) Node(key);
   // Slots beyond the first are raw arena memory: construct them explicitly.
   for (int i = 1; i < height; ++i) new (&n->next_[i]) std::atomic<Node*>(nullptr);
   return n;
 }
 
-template <typename Key, class Comparator>
-int SkipList<Key, Comparator>::RandomHeight() {
+template <typename Key, class Comparator, int MaxHeight>
+int SkipList<Key, Comparator, MaxHeight>::RandomHeight() {
   // Branching factor 4, as in LevelDB: ~1.33 links per node.
   int h = 1;
   while (h < kMaxHeight && (rng_() & 3) == 0) ++h;
   return h;
 }
 
-template <typename Key, class Comparator>
-typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindGreaterOrEqual(
-    const Key& key, Node** prev) const {
+template <typename Key, class Comparator, int MaxHeight>
+typename SkipList<Key, Comparator, MaxHeight>::Node*
+SkipList<Key, Comparator, MaxHeight>::FindGreaterOrEqual(const Key& key, Node** prev) const {
   Node* x = head_;
   int level = height() - 1;
   while (true) {
@@ -164,9 +179,9 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindGreater
   }
 }
 
-template <typename Key, class Comparator>
-typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindLessThan(
-    const Key& key) const {
+template <typename Key, class Comparator, int MaxHeight>
+typename SkipList<Key, Comparator, MaxHeight>::Node*
+SkipList<Key, Comparator, MaxHeight>::FindLessThan(const Key& key) const {
   Node* x = head_;
   int level = height() - 1;
   while (true) {
@@ -180,8 +195,9 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindLessTha
   }
 }
 
-template <typename Key, class Comparator>
-typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindLast() const {
+template <typename Key, class Comparator, int MaxHeight>
+typename SkipList<Key, Comparator, MaxHeight>::Node*
+SkipList<Key, Comparator, MaxHeight>::FindLast() const {
   Node* x = head_;
   int level = height() - 1;
   while (true) {
@@ -195,18 +211,26 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindLast() 
   }
 }
 
-template <typename Key, class Comparator>
-void SkipList<Key, Comparator>::Insert(const Key& key) {
+template <typename Key, class Comparator, int MaxHeight>
+void SkipList<Key, Comparator, MaxHeight>::Insert(const Key& key) {
   const Key* before;
   const Key* after;
   Insert(key, &before, &after);
 }
 
-template <typename Key, class Comparator>
-void SkipList<Key, Comparator>::Insert(const Key& key, const Key** before, const Key** after) {
+template <typename Key, class Comparator, int MaxHeight>
+void SkipList<Key, Comparator, MaxHeight>::Insert(const Key& key, const Key** before,
+                                                  const Key** after) {
   Node* prev[kMaxHeight];
-  Node* x = FindGreaterOrEqual(key, prev);
-  assert(x == nullptr || cmp_(key, x->key) != 0);
+  Node* x;
+  if (tail_[0] == head_ || cmp_(tail_[0]->key, key) < 0) {
+    // An append: the predecessor at every level is that level's last node.
+    for (int i = 0; i < kMaxHeight; ++i) prev[i] = tail_[i];
+    x = nullptr;
+  } else {
+    x = FindGreaterOrEqual(key, prev);
+    assert(x == nullptr || cmp_(key, x->key) != 0);
+  }
   *before = prev[0] == head_ ? nullptr : &prev[0]->key;
   *after = x == nullptr ? nullptr : &x->key;
 
@@ -219,14 +243,30 @@ void SkipList<Key, Comparator>::Insert(const Key& key, const Key** before, const
   }
   Node* n = NewNode(key, h);
   for (int i = 0; i < h; ++i) {
-    n->SetNextRelaxed(i, prev[i]->NextRelaxed(i));
+    Node* const next = prev[i]->NextRelaxed(i);
+    n->SetNextRelaxed(i, next);
     prev[i]->SetNext(i, n);
+    if (next == nullptr) tail_[i] = n;
   }
   size_.fetch_add(1, std::memory_order_release);
 }
 
-template <typename Key, class Comparator>
-bool SkipList<Key, Comparator>::Contains(const Key& key) const {
+template <typename Key, class Comparator, int MaxHeight>
+void SkipList<Key, Comparator, MaxHeight>::Append(const Key& key) {
+  assert(tail_[0] == head_ || cmp_(tail_[0]->key, key) < 0);
+  const int h = RandomHeight();
+  if (h > height()) height_.store(h, std::memory_order_relaxed);
+  Node* n = NewNode(key, h);
+  for (int i = 0; i < h; ++i) {
+    n->SetNextRelaxed(i, nullptr);
+    tail_[i]->SetNext(i, n);
+    tail_[i] = n;
+  }
+  size_.fetch_add(1, std::memory_order_release);
+}
+
+template <typename Key, class Comparator, int MaxHeight>
+bool SkipList<Key, Comparator, MaxHeight>::Contains(const Key& key) const {
   Node* x = FindGreaterOrEqual(key, nullptr);
   return x != nullptr && cmp_(key, x->key) == 0;
 }

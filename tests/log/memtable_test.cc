@@ -208,6 +208,132 @@ TEST_CASE("memtable lists users ascending with paging") {
   CHECK(mem.NumUsers() == 6);
 }
 
+// Thousands of groups (the writer's group index grows several times), the
+// same user ids in two tables, each user's events mostly ascending with some
+// late and tied ones: every read returns exactly the model, in order.
+TEST_CASE("memtable with many users in two tables, late and tied events") {
+  const TableSchema schema = AllTypesSchema();
+  MemTable mem;
+  std::map<std::tuple<uint32_t, uint64_t, int64_t, uint64_t>, int64_t> model;
+  std::map<std::pair<uint32_t, uint64_t>, int64_t> top;  // largest ts so far
+  std::mt19937_64 rng(23);
+  constexpr uint64_t kUsers = 3000;
+  uint64_t seq = 1;
+  for (int batch = 0; batch < 40; ++batch) {
+    const uint32_t table = static_cast<uint32_t>(batch % 2 + 1);
+    Batch b = EmptyBatch(schema);
+    const uint64_t first = seq;
+    for (int r = 0; r < 250; ++r) {
+      // A run of one user (the cached group), then a jump to another.
+      const uint64_t user = (rng() % kUsers) * 0x9E3779B9ull;
+      int64_t& t = top[{table, user}];
+      const uint64_t pick = rng() % 10;
+      const int64_t ts = pick < 7 ? t + static_cast<int64_t>(rng() % 3)    // in order or tied
+                                  : t - static_cast<int64_t>(rng() % 50);  // late
+      t = std::max(t, ts);
+      const int64_t k = static_cast<int64_t>(seq);
+      AppendAllTypesRow(schema, &b, user, ts, k);
+      model[{table, user, ts, seq}] = k;
+      ++seq;
+    }
+    mem.Insert(table, schema, b, first);
+  }
+  CHECK(mem.NumEvents() == model.size());
+  CHECK(mem.NumUsers() == top.size());
+  CHECK(mem.MaxSeq() == seq - 1);
+
+  // Group iterator: every group, in key order, each exactly its model rows.
+  const std::vector<uint32_t> all = rowcodec::AllColumns(schema);
+  MemTable::GroupIterator it(&mem);
+  auto m = model.begin();
+  size_t groups = 0;
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    ++groups;
+    Batch rows;
+    REQUIRE(it.AppendRows(schema, all, &rows).ok());
+    REQUIRE(rows.num_rows() == it.entries().size());
+    for (size_t r = 0; r < rows.num_rows(); ++r, ++m) {
+      REQUIRE(m != model.end());
+      const auto& [table, user, ts, sq] = m->first;
+      CHECK(it.table_id() == table);
+      CHECK(it.user() == user);
+      CHECK(it.entries()[r]->seq == sq);
+      CHECK(rows.columns[1].ints[r] == ts);
+    }
+    // ReadUser agrees with the iterator.
+    Batch read;
+    auto n = mem.ReadUser(it.table_id(), it.user(), schema, all, std::nullopt, std::nullopt, &read);
+    REQUIRE(n.ok());
+    CHECK(*n == rows.num_rows());
+  }
+  CHECK(m == model.end());
+  CHECK(groups == top.size());
+
+  // ListUsers pages through table 2 in ascending order; no user is missed.
+  std::vector<uint64_t> want;
+  for (const auto& [key, t] : top) {
+    if (key.first == 2) want.push_back(key.second);
+  }
+  std::vector<uint64_t> got;
+  std::optional<uint64_t> after;
+  while (true) {
+    std::vector<uint64_t> page = mem.ListUsers(2, after, 97);
+    if (page.empty()) break;
+    got.insert(got.end(), page.begin(), page.end());
+    after = page.back();
+  }
+  CHECK(got == want);
+  Batch none;
+  auto n = mem.ReadUser(3, want.front(), schema, all, std::nullopt, std::nullopt, &none);
+  REQUIRE(n.ok());
+  CHECK(*n == 0);
+}
+
+// New groups are published while readers list users and walk groups: a
+// reader never sees an empty group or a user out of order, and sees every
+// group created before it began.
+TEST_CASE("memtable group listing is consistent while the writer adds users") {
+  const TableSchema schema = AllTypesSchema();
+  MemTable mem;
+  constexpr int kBatches = 200;
+  std::atomic<int> done_batches{0};
+  std::atomic<bool> failed{false};
+  std::thread reader([&] {
+    while (true) {
+      const int before = done_batches.load(std::memory_order_acquire);
+      const std::vector<uint64_t> users = mem.ListUsers(1, std::nullopt, 1u << 20);
+      // Each batch adds 5 new users (and touches older ones).
+      if (users.size() < static_cast<size_t>(before) * 5) failed = true;
+      if (!std::is_sorted(users.begin(), users.end())) failed = true;
+      MemTable::GroupIterator it(&mem);
+      size_t groups = 0;
+      for (it.SeekToFirst(); it.Valid(); it.Next()) {
+        if (it.entries().empty()) failed = true;
+        ++groups;
+      }
+      if (groups < static_cast<size_t>(before) * 5) failed = true;
+      if (before == kBatches) break;
+    }
+  });
+  uint64_t seq = 1;
+  for (int i = 0; i < kBatches; ++i) {
+    Batch b = EmptyBatch(schema);
+    const uint64_t first = seq;
+    for (int r = 0; r < 10; ++r) {
+      // Users descend so that every new group lands before existing ones.
+      const uint64_t user = r < 5 ? static_cast<uint64_t>(1000000 - i * 5 - r)
+                                  : static_cast<uint64_t>(1000000 - (i * 5 + r) / 2);
+      AppendAllTypesRow(schema, &b, user, static_cast<int64_t>(seq % 7), 0);
+      ++seq;
+    }
+    mem.Insert(1, schema, b, first);
+    done_batches.store(i + 1, std::memory_order_release);
+  }
+  reader.join();
+  CHECK_FALSE(failed.load());
+  CHECK(mem.NumUsers() == static_cast<uint64_t>(kBatches) * 5);
+}
+
 // ReadUser runs without locks beside the single writer; every read must be
 // sorted by (order key, seq) and include every row inserted before it began.
 TEST_CASE("memtable reads are consistent while the writer inserts") {

@@ -73,6 +73,42 @@ TEST_CASE("skip list seek, last and prev") {
   CHECK_FALSE(it.Valid());
 }
 
+// Appends take the no-search path, later smaller keys the searching one; the
+// two must interleave correctly, also with a low height cap (tall lists).
+TEST_CASE("skip list mixes appends and out-of-order inserts") {
+  Arena arena;
+  SkipList<uint64_t, U64Cmp, 2> list(U64Cmp{}, &arena);
+  std::set<uint64_t> model;
+  std::mt19937_64 rng(19);
+  uint64_t top = 0;
+  for (int i = 0; i < 6000; ++i) {
+    if (i % 3 != 0) {
+      top += rng() % 5 + 1;
+      list.Append(top);
+      model.insert(top);
+    } else {
+      const uint64_t k = rng() % (top + 100) + 1;
+      if (model.insert(k).second) {
+        list.Insert(k);
+        top = std::max(top, k);
+      }
+    }
+  }
+  CHECK(list.size() == model.size());
+  SkipList<uint64_t, U64Cmp, 2>::Iterator it(&list);
+  it.SeekToFirst();
+  for (uint64_t k : model) {
+    REQUIRE(it.Valid());
+    CHECK(it.key() == k);
+    it.Next();
+  }
+  CHECK_FALSE(it.Valid());
+  it.SeekToLast();
+  REQUIRE(it.Valid());
+  CHECK(it.key() == *model.rbegin());
+  for (uint64_t k : model) CHECK(list.Contains(k));
+}
+
 // One writer inserts while readers iterate: every pass must be strictly
 // sorted and contain every key whose Insert finished before the pass began.
 TEST_CASE("skip list readers see a sorted superset of finished inserts during writes") {
@@ -83,6 +119,9 @@ TEST_CASE("skip list readers see a sorted superset of finished inserts during wr
   std::vector<uint64_t> order(kKeys);
   for (size_t i = 0; i < kKeys; ++i) order[i] = i * 7919 % 1000003 + 1;  // distinct
   std::shuffle(order.begin(), order.end(), std::mt19937_64(3));
+  // The second half ascends past every earlier key: those take the append path.
+  std::sort(order.begin() + kKeys / 2, order.end());
+  for (size_t i = kKeys / 2; i < kKeys; ++i) order[i] += 2000000;
   std::atomic<size_t> published{0};
   std::atomic<bool> failed{false};
   std::atomic<size_t> passes{0};
@@ -111,7 +150,11 @@ TEST_CASE("skip list readers see a sorted superset of finished inserts during wr
     });
   }
   for (size_t i = 0; i < kKeys; ++i) {
-    list.Insert(order[i]);
+    if (i % 2 == 0 && i >= kKeys / 2) {
+      list.Append(order[i]);
+    } else {
+      list.Insert(order[i]);
+    }
     published.store(i + 1, std::memory_order_release);
   }
   for (auto& t : readers) t.join();

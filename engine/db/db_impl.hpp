@@ -1,0 +1,227 @@
+// DBImpl: the storage engine behind laser::DB. How it fits together
+// (docs/engine.md has the full picture):
+//
+//   Append -> validate/normalise -> WAL group commit -> memtable -> ack
+//   Flush  -> memtable frozen (immutable, still read) -> per-user blocks in
+//             the active segment file -> fsync -> manifest -> index -> WAL gc
+//   Merge  -> a user's small blocks -> one contiguous extent -> fsync ->
+//             manifest -> index swap -> empty segments deleted
+//   Read   -> index (shared lock) -> one batched read for every block of the
+//             request -> cache -> decode projected columns -> merge with the
+//             memtables -> retention
+//
+// Locks, always taken in this order: maint_mu_ (one flush or merge at a time)
+// -> manifest_mu_ (the manifest copy and its file) -> state_mu_ (a
+// reader/writer lock over the catalog, the memtable pointers, the indexes
+// and the segment file table). Readers hold state_mu_ shared only while they
+// copy handles out; no lock is held across I/O except maint_mu_.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/cache/block_cache.hpp"
+#include "engine/catalog/manifest.hpp"
+#include "engine/index/block_index.hpp"
+#include "engine/index/checkpoint.hpp"
+#include "engine/io/block_reader.hpp"
+#include "engine/io/env.hpp"
+#include "engine/memtable/memtable.hpp"
+#include "engine/segment/segment_io.hpp"
+#include "engine/wal/group_commit.hpp"
+#include "laser/db.hpp"
+
+namespace laser {
+
+// Knobs tests use to reach the engine's edges quickly; defaults are the
+// production values.
+struct EngineTuning {
+  uint64_t segment_target_bytes = 256u << 20;  // roll to a new segment beyond this
+  // A sealed segment whose live bytes fall below this fraction of its size is
+  // relocated (its live users are merged into the active segment).
+  double relocate_below_live_fraction = 0.5;
+  uint32_t merge_batch_users = 64;    // users per merge commit
+  uint32_t background_poll_ms = 200;  // background thread wake-up
+};
+
+class DBImpl final : public DB {
+ public:
+  // Opens `dir` doing every file-system call through `env` (which must outlive
+  // the DB). Same contract as DB::Open.
+  static Result<std::unique_ptr<DBImpl>> OpenWithEnv(const std::string& dir, const Options& options,
+                                                     Env* env, const EngineTuning& tuning = {});
+  ~DBImpl() override;
+
+  // Stops background work, flushes the memtable and writes the index
+  // checkpoint. Returns the first error; the DB must not be used after.
+  Status Close();
+
+  Status CreateTable(const TableSchema& schema) override;
+  Status DropTable(std::string_view name) override;
+  Status AddColumn(std::string_view table, const Column& column) override;
+  Result<TableSchema> GetTable(std::string_view name) const override;
+  std::vector<std::string> ListTables() const override;
+  // Replaces the table's retention (effective for reads at once, applied to
+  // the files at the next merge).
+  Status SetRetention(std::string_view table, const Retention& retention);
+
+  Status CreateModel(std::string_view name, const std::string& source_path) override;
+  Status DropModel(std::string_view name) override;
+  Result<ModelInfo> GetModel(std::string_view name) const override;
+  std::vector<ModelInfo> ListModels() const override;
+
+  Status Append(std::string_view table, const Batch& rows) override;
+
+  Result<Batch> Read(std::string_view table, uint64_t user, const ReadOptions& options) override;
+  Result<std::vector<Batch>> ReadMany(std::string_view table, std::span<const uint64_t> users,
+                                      const ReadOptions& options) override;
+  Result<std::vector<uint64_t>> ListUsers(std::string_view table, std::optional<uint64_t> after,
+                                          size_t limit) override;
+
+  Status Flush() override;
+  Status Compact() override;
+  Stats GetStats() override;
+
+  // --- test and tooling hooks ---
+  // Runs one background merge step now (the dirty users), as the merge thread
+  // would. Returns the number of users merged.
+  Result<size_t> MergeDirtyUsers();
+  // Writes the index checkpoint for the current state.
+  Status WriteIndexCheckpoint();
+  // How the index was loaded at open: "empty", "checkpoint" or
+  // "rebuilt: <why the checkpoint was not used>".
+  const std::string& index_source() const { return index_source_; }
+  // Read requests issued to the block reader (after cache hits and
+  // coalescing of adjacent blocks) since open.
+  uint64_t disk_reads() const { return disk_reads_.load(); }
+  // The handles of one user (for tests that look at the layout).
+  std::vector<BlockHandle> HandlesOf(std::string_view table, uint64_t user) const;
+
+ private:
+  struct Table {
+    uint32_t id = 0;
+    TableSchema schema;                 // guarded by state_mu_
+    std::unique_ptr<TableIndex> index;  // guarded by state_mu_
+  };
+  using TablePtr = std::shared_ptr<Table>;
+  using FilePtr = std::shared_ptr<RandomAccessFile>;
+
+  DBImpl(std::string dir, const Options& options, Env* env, const EngineTuning& tuning);
+  Status OpenImpl();
+  Status LoadIndex();
+  Status RebuildIndex();
+  Status ReplayWal();
+
+  // Looks up a table by name (case-insensitive). REQUIRES state_mu_ held.
+  TablePtr FindTableLocked(std::string_view name) const;
+  TablePtr FindTable(std::string_view name) const;
+  // REQUIRES state_mu_ held (or no other thread running).
+  TablePtr FindTableById(uint32_t id) const;
+  // Commits `next` as the manifest (REQUIRES manifest_mu_): stores it, then
+  // makes it current. On error the current manifest is unchanged.
+  Status CommitManifestLocked(const ManifestData& next);
+  // Sets m->segments (and the id/write-id counters) from `segs`.
+  void FillSegments(const std::map<uint64_t, SegmentEntry>& segs, ManifestData* m) const;
+
+  // Checks `rows` against the schema and returns the schema-ordered batch.
+  Result<Batch> Normalize(const TableSchema& schema, const Batch& rows) const;
+
+  // --- maintenance (REQUIRES maint_mu_) ---
+  Status FlushLocked();
+  Status FlushImmutableLocked();
+  Status EnsureSegmentLocked();
+  // Appends frames; on error the active segment is abandoned (its committed
+  // prefix stays valid).
+  Result<BlockHandle> WriteFrameLocked(segment::FrameHeader h, std::span<const uint8_t> payload);
+  // Drops the active segment after a failed write or commit.
+  void AbandonSegmentLocked();
+  // Syncs the active segment and commits `segs` (plus, for a flush, the WAL
+  // boundary of `flushed`) as the manifest; on success segs_ = segs.
+  Status CommitSegmentsLocked(std::map<uint64_t, SegmentEntry> segs, bool index_changed,
+                              const MemTable* flushed);
+  // Merges the users; force_full rewrites every block of each.
+  Result<size_t> MergeUsersLocked(const std::vector<std::pair<uint32_t, uint64_t>>& users,
+                                  bool force_full);
+  Status RelocateLocked();
+  Status WriteIndexCheckpointLocked();
+  Status DeleteDeadSegmentsLocked();
+  void NoteDirtyLocked(uint32_t table_id, uint64_t user, std::span<const BlockHandle> hs,
+                       const TableSchema& schema);
+
+  // The open files of the handles' segments. REQUIRES state_mu_ held.
+  std::map<uint64_t, FilePtr> FilesOfLocked(std::span<const BlockHandle> handles) const;
+  // Reads the frames of `handles` (cache first, then one batched read of the
+  // misses, adjacent frames coalesced); result i is handles[i]'s frame.
+  Result<std::vector<CachedBlock>> ReadFrames(std::span<const BlockHandle> handles,
+                                              const std::map<uint64_t, FilePtr>& files);
+  // Same, capturing the files itself. REQUIRES maint_mu_ (no segment can go).
+  Result<std::vector<CachedBlock>> ReadFramesLocked(std::span<const BlockHandle> handles);
+  // Checks a frame read for `h` of (table_id, user); returns its header.
+  Result<segment::FrameHeader> CheckFrame(const std::vector<uint8_t>& frame, const BlockHandle& h,
+                                          uint32_t table_id, uint64_t user) const;
+  std::optional<int64_t> TtlCutoff(const TableSchema& schema) const;
+  int64_t NowMs() const;
+
+  void BackgroundLoop();
+  void RequestFlush();
+
+  const std::string dir_;
+  const Options options_;
+  Env* const env_;
+  const EngineTuning tuning_;
+
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<BlockReader> reader_;
+  std::string io_fallback_reason_;
+  std::unique_ptr<BlockCache> cache_;
+  std::unique_ptr<wal::GroupCommit> wal_;
+
+  std::mutex maint_mu_;
+  mutable std::mutex manifest_mu_;
+  ManifestData manifest_;  // guarded by manifest_mu_
+  mutable std::shared_mutex state_mu_;
+  std::map<std::string, TablePtr> tables_;  // lower-cased name -> table
+  std::shared_ptr<MemTable> mem_;
+  std::shared_ptr<MemTable> imm_;
+  std::map<uint64_t, FilePtr> segment_files_;  // id -> open file
+
+  // Maintenance state (maint_mu_).
+  std::map<uint64_t, SegmentEntry> segs_;  // committed segments, live bytes
+  std::unique_ptr<segment::SegmentWriter> active_;
+  uint64_t next_segment_id_ = 1;
+  uint64_t next_write_id_ = 1;
+  std::map<uint64_t, uint64_t> sealed_sizes_;      // sealed since the last commit
+  uint64_t imm_wal_boundary_ = 0;                  // first WAL file holding no imm_ record
+  bool relocate_check_ = true;                     // segments may have become reclaimable
+  uint64_t next_seq_ = 1;                          // written only by the WAL apply step and at open
+  std::set<std::pair<uint32_t, uint64_t>> dirty_;  // users to merge (dirty_mu_)
+  std::mutex dirty_mu_;
+
+  // Background thread.
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool bg_stop_ = false;
+  bool flush_requested_ = false;
+  std::thread bg_;
+  bool closed_ = false;
+
+  std::string index_source_ = "empty";
+  std::atomic<uint64_t> merges_{0};
+  std::atomic<uint64_t> disk_reads_{0};
+  std::atomic<uint64_t> cache_hits_{0};
+  std::atomic<uint64_t> cache_misses_{0};
+};
+
+}  // namespace laser

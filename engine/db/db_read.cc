@@ -1,0 +1,362 @@
+// DBImpl read path: block selection, one batched read per request, decode of
+// the projected columns, merge with the memtables, retention.
+#include <algorithm>
+#include <chrono>
+#include <climits>
+
+#include "engine/compaction/sequence.hpp"
+#include "engine/db/db_impl.hpp"
+#include "engine/format/block.hpp"
+#include "engine/memtable/row_codec.hpp"
+#include "engine/util/status_macros.hpp"
+
+namespace laser {
+namespace {
+
+// Adjacent frames are read with one request up to this many bytes.
+constexpr uint64_t kMaxCoalescedBytes = 16u << 20;
+
+std::optional<int64_t> MaxOpt(std::optional<int64_t> a, std::optional<int64_t> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::max(*a, *b);
+}
+
+}  // namespace
+
+int64_t DBImpl::NowMs() const {
+  if (options_.clock_ms) return options_.clock_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<int64_t> DBImpl::TtlCutoff(const TableSchema& schema) const {
+  if (schema.retention.ttl_ms <= 0) return std::nullopt;
+  // An event is expired iff its order key, in milliseconds, is below
+  // now - ttl; in the key's own unit that is key < ceil(cutoff_ms * ns/ms / ns/unit).
+  const __int128 cutoff_ms = static_cast<__int128>(NowMs()) - schema.retention.ttl_ms;
+  const __int128 num = cutoff_ms * 1000000;
+  const __int128 den = NanosPerUnit(schema.order_unit());
+  __int128 q = num / den;
+  if (num % den != 0 && num > 0) ++q;
+  if (q > INT64_MAX) return INT64_MAX;
+  if (q < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(q);
+}
+
+std::map<uint64_t, DBImpl::FilePtr> DBImpl::FilesOfLocked(
+    std::span<const BlockHandle> handles) const {
+  std::map<uint64_t, FilePtr> out;
+  for (const BlockHandle& h : handles) {
+    if (out.count(h.segment) != 0) continue;
+    auto it = segment_files_.find(h.segment);
+    if (it != segment_files_.end()) out.emplace(h.segment, it->second);
+  }
+  return out;
+}
+
+Result<std::vector<CachedBlock>> DBImpl::ReadFramesLocked(std::span<const BlockHandle> handles) {
+  std::map<uint64_t, FilePtr> files;
+  {
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    files = FilesOfLocked(handles);
+  }
+  return ReadFrames(handles, files);
+}
+
+Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle> handles,
+                                                    const std::map<uint64_t, FilePtr>& files) {
+  std::vector<CachedBlock> out(handles.size());
+  std::vector<size_t> misses;
+  for (size_t i = 0; i < handles.size(); ++i) {
+    if (cache_->enabled()) out[i] = cache_->Lookup(handles[i].segment, handles[i].offset);
+    if (out[i] == nullptr) misses.push_back(i);
+  }
+  if (misses.empty()) return out;
+  std::sort(misses.begin(), misses.end(), [&](size_t a, size_t b) {
+    return std::pair(handles[a].segment, handles[a].offset) <
+           std::pair(handles[b].segment, handles[b].offset);
+  });
+  // Groups of misses adjacent on disk become one request each.
+  struct Group {
+    size_t first, last;  // indices into misses, inclusive
+    uint64_t offset, length;
+  };
+  std::vector<Group> groups;
+  for (size_t k = 0; k < misses.size(); ++k) {
+    const BlockHandle& h = handles[misses[k]];
+    if (!groups.empty()) {
+      Group& g = groups.back();
+      const BlockHandle& prev = handles[misses[g.last]];
+      if (prev.segment == h.segment && g.offset + g.length == h.offset &&
+          g.length + h.length <= kMaxCoalescedBytes) {
+        g.last = k;
+        g.length += h.length;
+        continue;
+      }
+      if (prev.segment == h.segment && prev.offset == h.offset) {
+        g.last = k;  // the same frame twice (a user asked for twice)
+        continue;
+      }
+    }
+    groups.push_back(Group{k, k, h.offset, h.length});
+  }
+  std::vector<ReadRequest> reqs;
+  reqs.reserve(groups.size());
+  for (const Group& g : groups) {
+    const uint32_t seg = handles[misses[g.first]].segment;
+    auto it = files.find(seg);
+    if (it == files.end()) {
+      return Status::Internal("segment " + segment::SegmentFileName(dir_, seg) +
+                              " is referenced by the index but not open");
+    }
+    reqs.push_back(ReadRequest{it->second.get(), g.offset, static_cast<uint32_t>(g.length)});
+  }
+  std::vector<ReadBuffer> bufs;
+  LASER_RETURN_IF_ERROR(reader_->ReadBatch(reqs, &bufs));
+  disk_reads_ += reqs.size();
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const Group& g = groups[gi];
+    std::span<const uint8_t> data = bufs[gi].data();
+    for (size_t k = g.first; k <= g.last; ++k) {
+      const size_t i = misses[k];
+      const BlockHandle& h = handles[i];
+      const uint64_t rel = h.offset - g.offset;
+      if (k > g.first && handles[misses[k - 1]].offset == h.offset) {
+        out[i] = out[misses[k - 1]];
+        continue;
+      }
+      auto frame = std::make_shared<const std::vector<uint8_t>>(
+          data.begin() + static_cast<ptrdiff_t>(rel),
+          data.begin() + static_cast<ptrdiff_t>(rel + h.length));
+      if (cache_->enabled()) cache_->Insert(h.segment, h.offset, frame);
+      out[i] = std::move(frame);
+    }
+  }
+  return out;
+}
+
+Result<segment::FrameHeader> DBImpl::CheckFrame(const std::vector<uint8_t>& frame,
+                                                const BlockHandle& h, uint32_t table_id,
+                                                uint64_t user) const {
+  const std::string path = segment::SegmentFileName(dir_, h.segment);
+  if (frame.size() != h.length || frame.size() < segment::kFrameHeaderSize) {
+    return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
+                              ": short frame");
+  }
+  LASER_ASSIGN_OR_RETURN(
+      segment::FrameHeader hdr,
+      segment::DecodeFrameHeader(std::span<const uint8_t>(frame.data(), segment::kFrameHeaderSize),
+                                 path, h.offset));
+  if (hdr.table_id != table_id || hdr.user != user || hdr.frame_length() != h.length ||
+      hdr.count != h.count) {
+    return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
+                              ": frame of table " + std::to_string(hdr.table_id) + " user " +
+                              std::to_string(hdr.user) + " where the index expects table " +
+                              std::to_string(table_id) + " user " + std::to_string(user));
+  }
+  return hdr;
+}
+
+Result<Batch> DBImpl::Read(std::string_view table, uint64_t user, const ReadOptions& options) {
+  LASER_ASSIGN_OR_RETURN(std::vector<Batch> out,
+                         ReadMany(table, std::span<const uint64_t>(&user, 1), options));
+  return std::move(out[0]);
+}
+
+Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<const uint64_t> users,
+                                            const ReadOptions& opts) {
+  TableSchema schema;
+  uint32_t table_id = 0;
+  std::shared_ptr<MemTable> mem, imm;
+  std::vector<std::vector<BlockHandle>> handles(users.size());
+  std::map<uint64_t, FilePtr> files;
+  {
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    TablePtr t = FindTableLocked(table);
+    if (t == nullptr) return Status::NotFound("table " + std::string(table) + " does not exist");
+    schema = t->schema;
+    table_id = t->id;
+    mem = mem_;
+    imm = imm_;
+    for (size_t i = 0; i < users.size(); ++i) {
+      handles[i] = t->index->Get(users[i]);
+      for (auto& [id, f] : FilesOfLocked(handles[i])) files.emplace(id, f);
+    }
+  }
+  // The projection, plus the order key when it is not projected (needed to
+  // merge and filter; dropped at the end).
+  std::vector<uint32_t> proj;
+  if (opts.columns.empty()) {
+    proj = rowcodec::AllColumns(schema);
+  } else {
+    for (const std::string& name : opts.columns) {
+      const int c = schema.FindColumn(name);
+      if (c < 0) {
+        return Status::InvalidArgument("unknown column '" + name + "' in table " + schema.name);
+      }
+      proj.push_back(static_cast<uint32_t>(c));
+    }
+  }
+  size_t key_pos = 0;
+  bool added_key = false;
+  {
+    auto it = std::find(proj.begin(), proj.end(), schema.order_key);
+    if (it == proj.end()) {
+      proj.push_back(schema.order_key);
+      added_key = true;
+    }
+    key_pos =
+        static_cast<size_t>(std::find(proj.begin(), proj.end(), schema.order_key) - proj.begin());
+  }
+  const std::vector<int> proj_int(proj.begin(), proj.end());
+
+  // Retention first: the visible events are the newest max_events of the
+  // unexpired ones; the caller's range and last_n apply to those.
+  const std::optional<int64_t> cutoff = TtlCutoff(schema);
+  const uint64_t max_events = schema.retention.max_events;
+  const bool two_phase = max_events > 0 && (opts.min_order_key || opts.max_order_key);
+  std::optional<int64_t> lo, hi;
+  uint64_t limit = 0;
+  if (two_phase) {
+    lo = cutoff;
+    limit = max_events;
+  } else {
+    lo = MaxOpt(opts.min_order_key, cutoff);
+    hi = opts.max_order_key;
+    limit = opts.last_n;
+    if (max_events > 0 && (limit == 0 || max_events < limit)) limit = max_events;
+  }
+  const bool empty_range = lo && hi && *lo >= *hi;
+
+  std::vector<Batch> mem_rows(users.size());
+  std::vector<std::vector<size_t>> chosen(users.size());
+  std::vector<BlockHandle> wanted;
+  for (size_t i = 0; i < users.size(); ++i) {
+    if (empty_range) continue;
+    Batch& mb = mem_rows[i];
+    for (const MemTable* m : {imm.get(), mem.get()}) {
+      if (m == nullptr) continue;
+      LASER_RETURN_IF_ERROR(m->ReadUser(table_id, users[i], schema, proj, lo, hi, &mb).status());
+    }
+    const std::vector<BlockHandle>& hs = handles[i];
+    std::vector<size_t> cand;
+    for (size_t k = 0; k < hs.size(); ++k) {
+      if (hs[k].count == 0) continue;  // a retiring frame holds no events
+      if ((!hi || hs[k].first_key < *hi) && (!lo || hs[k].last_key >= *lo)) cand.push_back(k);
+    }
+    if (limit > 0) {
+      // Newest blocks first; stop once `limit` events are certain to be
+      // selected and no unselected block can hold a newer one.
+      std::stable_sort(cand.begin(), cand.end(),
+                       [&](size_t a, size_t b) { return hs[a].last_key > hs[b].last_key; });
+      uint64_t total = mb.num_rows();
+      int64_t min_sel = INT64_MAX;
+      if (total > 0) {
+        const auto& ks = mb.columns[key_pos].ints;
+        min_sel = *std::min_element(ks.begin(), ks.end());
+      }
+      std::vector<size_t> sel;
+      for (size_t k : cand) {
+        const BlockHandle& h = hs[k];
+        const int64_t last = hi ? std::min(h.last_key, *hi - 1) : h.last_key;
+        if (total >= limit && last < min_sel) break;
+        sel.push_back(k);
+        const bool inside = (!lo || h.first_key >= *lo) && (!hi || h.last_key < *hi);
+        if (inside) total += h.count;
+        min_sel = std::min(min_sel, lo ? std::max(h.first_key, *lo) : h.first_key);
+      }
+      std::sort(sel.begin(), sel.end());
+      cand = std::move(sel);
+    }
+    for (size_t k : cand) wanted.push_back(hs[k]);
+    chosen[i] = std::move(cand);
+  }
+  LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames, ReadFrames(wanted, files));
+
+  std::vector<Batch> out(users.size());
+  size_t next_frame = 0;
+  for (size_t i = 0; i < users.size(); ++i) {
+    Batch all;
+    for (size_t k : chosen[i]) {
+      const BlockHandle& h = handles[i][k];
+      const std::vector<uint8_t>& frame = *frames[next_frame++];
+      LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, CheckFrame(frame, h, table_id, users[i]));
+      Status st = format::DecodeBlockInto(
+          schema,
+          std::span<const uint8_t>(frame.data() + segment::kFrameHeaderSize, hdr.payload_length),
+          proj_int, 0, &all);
+      if (!st.ok()) {
+        return st.WithContext("segment " + segment::SegmentFileName(dir_, h.segment) +
+                              " frame at offset " + std::to_string(h.offset));
+      }
+    }
+    if (mem_rows[i].num_columns() > 0) compaction::AppendRows(mem_rows[i], &all);
+    if (all.num_columns() == 0) rowcodec::InitProjection(schema, proj, &all);
+    const std::vector<int64_t>& keys = all.columns[key_pos].ints;
+    std::vector<uint32_t> rows;
+    for (uint32_t r : compaction::OrderByKey(keys)) {
+      if ((!lo || keys[r] >= *lo) && (!hi || keys[r] < *hi)) rows.push_back(r);
+    }
+    if (limit > 0 && rows.size() > limit) {
+      rows.erase(rows.begin(), rows.end() - static_cast<ptrdiff_t>(limit));
+    }
+    if (two_phase) {
+      std::erase_if(rows, [&](uint32_t r) {
+        return (opts.min_order_key && keys[r] < *opts.min_order_key) ||
+               (opts.max_order_key && keys[r] >= *opts.max_order_key);
+      });
+      if (opts.last_n > 0 && rows.size() > opts.last_n) {
+        rows.erase(rows.begin(), rows.end() - static_cast<ptrdiff_t>(opts.last_n));
+      }
+    }
+    if (empty_range) rows.clear();
+    out[i] = compaction::TakeRows(all, rows);
+    if (added_key) {
+      out[i].names.pop_back();
+      out[i].columns.pop_back();
+    }
+  }
+  return out;
+}
+
+Result<std::vector<uint64_t>> DBImpl::ListUsers(std::string_view table,
+                                                std::optional<uint64_t> after, size_t limit) {
+  std::vector<uint64_t> out;
+  {
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    TablePtr t = FindTableLocked(table);
+    if (t == nullptr) return Status::NotFound("table " + std::string(table) + " does not exist");
+    // Users whose only handle is a retiring frame have no events.
+    std::optional<uint64_t> from = after;
+    while (out.size() < limit) {
+      std::vector<uint64_t> page = t->index->Users(from, limit);
+      if (page.empty()) break;
+      from = page.back();
+      for (uint64_t u : page) {
+        const std::vector<BlockHandle> hs = t->index->Get(u);
+        if (std::any_of(hs.begin(), hs.end(), [](const BlockHandle& h) { return h.count > 0; })) {
+          out.push_back(u);
+        }
+      }
+    }
+    for (const MemTable* m : {mem_.get(), imm_.get()}) {
+      if (m == nullptr) continue;
+      std::vector<uint64_t> us = m->ListUsers(t->id, after, limit);
+      out.insert(out.end(), us.begin(), us.end());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+std::vector<BlockHandle> DBImpl::HandlesOf(std::string_view table, uint64_t user) const {
+  std::shared_lock<std::shared_mutex> l(state_mu_);
+  TablePtr t = FindTableLocked(table);
+  return t == nullptr ? std::vector<BlockHandle>{} : t->index->Get(user);
+}
+
+}  // namespace laser

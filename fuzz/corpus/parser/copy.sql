@@ -1,0 +1,1 @@
+COPY events FROM 'x.csv' (FORMAT csv, HEADER true, DELIMITER ';', COLUMNS (user_id, _, ts), TIME_UNIT 's', NULL 'NA'); COPY (SELECT * FROM events LAST 2) TO 'y.jsonl' (FORMAT jsonl); SELECT * FROM SCORE(m, events, user => 1, targets => [1, 2])

@@ -1,0 +1,1 @@
+CREATE TABLE t (user_id U64 PARTITION KEY, ts TIMESTAMP(ms) ORDER KEY, a ENUM('x','y'), b F32 DEFAULT 1.5) WITH (max_events = 10, ttl = '1d'); ALTER TABLE events ADD COLUMN c I64 DEFAULT 3; DESCRIBE events; SHOW TABLES

@@ -1,0 +1,1 @@
+SELECT CASE WHEN dwell > 1.5 THEN 'a' ELSE note END, CAST(item_id AS STRING) || '-', -item_id % 3, abs(dwell), coalesce(note, 'n'), substr(note, 1, 2) FROM events WHERE NOT (action IN ('pv', 'buy')) AND note LIKE 'a%' AND dwell IS NOT NULL AND ts BETWEEN 1 AND ?
