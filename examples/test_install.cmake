@@ -26,10 +26,11 @@ foreach(exe service_cpp service_c)
   endif()
   message(STATUS "${exe}:\n${out}")
 endforeach()
-# pkg-config only (no CMake): the C example against the shared library.
+# pkg-config only (no CMake): the C example against the shared library. The
+# package was configured for another prefix, hence --define-variable.
 file(GLOB pcdir ${prefix}/lib*/pkgconfig ${prefix}/lib/*/pkgconfig)
 execute_process(COMMAND sh -c "PKG_CONFIG_PATH=${pcdir} cc ${LASER_SOURCE_DIR}/examples/service.c \
-  $(PKG_CONFIG_PATH=${pcdir} pkg-config --cflags --libs laser) -Wl,-rpath,${prefix}/lib \
+  $(PKG_CONFIG_PATH=${pcdir} pkg-config --define-variable=prefix=${prefix} --cflags --libs laser) -Wl,-rpath,${prefix}/lib \
   -o ${build}/service_c_pc && ${build}/service_c_pc ${LASER_BINARY_DIR}/install-test/db_pc"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(rc)

@@ -6,8 +6,14 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLASER_FUZZ=ON -DLASER_TESTS=OFF -DLASER_BENCH=OFF
-cmake --build build-fuzz -j"$(nproc)"
-for bin in build-fuzz/fuzz/fuzz_*; do
+targets=()
+for src in fuzz/*_fuzz.cc; do
+  n=${src##*/}
+  targets+=("fuzz_${n%_fuzz.cc}")
+done
+cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
+for t in "${targets[@]}"; do
+  bin=build-fuzz/fuzz/$t
   name=${bin##*/fuzz_}
   work=build-fuzz/corpus-run/$name
   rm -rf "$work" && mkdir -p "$work"

@@ -6,17 +6,28 @@ namespace laser {
 
 const char* Status::CodeName(Code c) {
   switch (c) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: return "Invalid argument";
-    case Code::kNotFound: return "Not found";
-    case Code::kAlreadyExists: return "Already exists";
-    case Code::kCorruption: return "Corruption";
-    case Code::kIOError: return "IO error";
-    case Code::kNotSupported: return "Not supported";
-    case Code::kBusy: return "Busy";
-    case Code::kResourceExhausted: return "Resource exhausted";
-    case Code::kAborted: return "Aborted";
-    case Code::kInternal: return "Internal error";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      return "Invalid argument";
+    case Code::kNotFound:
+      return "Not found";
+    case Code::kAlreadyExists:
+      return "Already exists";
+    case Code::kCorruption:
+      return "Corruption";
+    case Code::kIOError:
+      return "IO error";
+    case Code::kNotSupported:
+      return "Not supported";
+    case Code::kBusy:
+      return "Busy";
+    case Code::kResourceExhausted:
+      return "Resource exhausted";
+    case Code::kAborted:
+      return "Aborted";
+    case Code::kInternal:
+      return "Internal error";
   }
   return "Unknown";
 }

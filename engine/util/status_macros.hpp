@@ -7,10 +7,10 @@
 #define LASER_CONCAT(a, b) LASER_CONCAT_INNER(a, b)
 
 // Evaluates expr (a Status); returns it from the enclosing function unless OK.
-#define LASER_RETURN_IF_ERROR(expr)              \
-  do {                                           \
-    ::laser::Status _laser_st = (expr);          \
-    if (!_laser_st.ok()) return _laser_st;       \
+#define LASER_RETURN_IF_ERROR(expr)        \
+  do {                                     \
+    ::laser::Status _laser_st = (expr);    \
+    if (!_laser_st.ok()) return _laser_st; \
   } while (0)
 
 // Evaluates rexpr (a Result<T>); on error returns its Status, else moves the

@@ -36,11 +36,11 @@ struct Options {
   bool read_only = false;  // no writes, no background work; the lock is shared
   SyncMode sync = SyncMode::kInterval;
   uint32_t sync_interval_ms = 100;
-  size_t memtable_bytes = 64u << 20;       // flush threshold
-  size_t block_cache_bytes = 256u << 20;   // 0 disables the cache
+  size_t memtable_bytes = 64u << 20;        // flush threshold
+  size_t block_cache_bytes = 256u << 20;    // 0 disables the cache
   IoBackend io_backend = IoBackend::kAuto;  // kAuto: io_uring if the probe passes
-  bool direct_io = true;                   // O_DIRECT reads of segment files
-  bool background_merge = true;            // sequence-level merge thread
+  bool direct_io = true;                    // O_DIRECT reads of segment files
+  bool background_merge = true;             // sequence-level merge thread
   // Wall clock in milliseconds since the epoch, used for TTL; null = system clock.
   std::function<int64_t()> clock_ms;
 };
@@ -56,20 +56,20 @@ struct ReadOptions {
 };
 
 struct Stats {
-  uint64_t users = 0;            // summed over tables
-  uint64_t events = 0;           // visible events, summed over tables
-  uint64_t disk_bytes = 0;       // every file in the directory
+  uint64_t users = 0;       // summed over tables
+  uint64_t events = 0;      // visible events, summed over tables
+  uint64_t disk_bytes = 0;  // every file in the directory
   uint64_t segment_bytes = 0;
   uint64_t live_segment_bytes = 0;
   uint64_t wal_bytes = 0;
   uint64_t memtable_bytes = 0;
-  uint64_t index_bytes = 0;      // DRAM index, measured
-  uint64_t index_entries = 0;    // blocks indexed
+  uint64_t index_bytes = 0;    // DRAM index, measured
+  uint64_t index_entries = 0;  // blocks indexed
   uint64_t cache_bytes = 0;
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
-  uint64_t merges = 0;           // sequence-level merges completed
-  std::string io_backend;        // "io_uring" or "pread"
+  uint64_t merges = 0;             // sequence-level merges completed
+  std::string io_backend;          // "io_uring" or "pread"
   std::string io_fallback_reason;  // why io_uring is not used, or empty
 };
 
@@ -112,8 +112,7 @@ class DB {
   // --- reads ---
   // The events of `user` in order-key order (ties in arrival order), filtered
   // and projected per `options`; an unknown user yields an empty batch.
-  virtual Result<Batch> Read(std::string_view table, uint64_t user,
-                             const ReadOptions& options) = 0;
+  virtual Result<Batch> Read(std::string_view table, uint64_t user, const ReadOptions& options) = 0;
   // Read for many users with one batched I/O submission; result i is users[i]'s.
   virtual Result<std::vector<Batch>> ReadMany(std::string_view table,
                                               std::span<const uint64_t> users,
@@ -121,8 +120,7 @@ class DB {
   // Up to `limit` users of the table with at least one event, ascending,
   // strictly greater than `after` (if given). Streams a table of any size.
   virtual Result<std::vector<uint64_t>> ListUsers(std::string_view table,
-                                                  std::optional<uint64_t> after,
-                                                  size_t limit) = 0;
+                                                  std::optional<uint64_t> after, size_t limit) = 0;
 
   // --- maintenance ---
   // Makes every acknowledged append durable in segment files.

@@ -18,18 +18,20 @@ class [[nodiscard]] Status {
     kInvalidArgument,  // the caller's input is wrong (schema, query, value)
     kNotFound,         // a named table, model, column or file does not exist
     kAlreadyExists,
-    kCorruption,       // bytes on disk or in a file fail a check
-    kIOError,          // the OS said no (EIO, ENOSPC, ...)
+    kCorruption,  // bytes on disk or in a file fail a check
+    kIOError,     // the OS said no (EIO, ENOSPC, ...)
     kNotSupported,
-    kBusy,             // the database is locked by another process
+    kBusy,               // the database is locked by another process
     kResourceExhausted,  // a memory limit or a documented size limit
-    kAborted,          // cancelled by the caller
-    kInternal,         // a broken invariant that is not the caller's fault
+    kAborted,            // cancelled by the caller
+    kInternal,           // a broken invariant that is not the caller's fault
   };
 
   Status() = default;  // OK
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
+  static Status InvalidArgument(std::string m) {
+    return Status(Code::kInvalidArgument, std::move(m));
+  }
   static Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
   static Status AlreadyExists(std::string m) { return Status(Code::kAlreadyExists, std::move(m)); }
   static Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }
