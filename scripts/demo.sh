@@ -87,8 +87,8 @@ cat >&2 <<'TXT'
      SELECT item_id, category, action, ts FROM events WHERE user_id = 42 LAST 10;
      SELECT action, count(*), count(DISTINCT item_id) FROM events
        WHERE user_id IN (1, 2, 3) GROUP BY action;
-     SELECT target, score FROM SCORE(ranker, events, user => 42,
-       targets => [101, 102, 103, 110]) ORDER BY score DESC;
+     SELECT target, target % 16 AS category, score FROM SCORE(ranker, events,
+       user => 42, targets => [104, 97, 98, 106, 103, 105, 111]) ORDER BY score DESC;
    .help lists the dot-commands, .quit (or Ctrl-D) leaves.
 TXT
 exec "$laser" "$db" "$@"
