@@ -361,7 +361,11 @@ TEST_CASE("crash: SIGKILL at random moments never loses an acknowledged batch") 
   }
   MESSAGE("crash test: " << cycles << " kill cycles, " << acked_total << " acknowledged batches, "
                          << killed_before_ack << " cycles killed before the first acknowledgement");
-  CHECK(acked_total > static_cast<uint64_t>(cycles));
+  // Most kills must land after acknowledgements, or the test checked little.
+  // (Counting cycles rather than batches keeps this independent of how fast
+  // the child appends, which a sanitizer build slows several times.)
+  CHECK(acked_total > 0);
+  CHECK(static_cast<uint64_t>(cycles) - killed_before_ack >= static_cast<uint64_t>(cycles) / 2);
 }
 
 }  // namespace
