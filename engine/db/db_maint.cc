@@ -511,11 +511,12 @@ Status DBImpl::RelocateLocked() {
   std::vector<std::pair<uint32_t, uint64_t>> users;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
-    for (const auto& [name, t] : tables_) {
-      t->index->ForEach([&](uint64_t user, std::span<const BlockHandle> hs) {
+    for (const auto& entry : tables_) {
+      const uint32_t table_id = entry.second->id;
+      entry.second->index->ForEach([&](uint64_t user, std::span<const BlockHandle> hs) {
         for (const BlockHandle& h : hs) {
           if (sparse.count(h.segment) != 0) {
-            users.emplace_back(t->id, user);
+            users.emplace_back(table_id, user);
             break;
           }
         }
