@@ -35,13 +35,14 @@ InterruptWatcher::InterruptWatcher(std::function<void(uint64_t)> on_interrupt)
   [[maybe_unused]] const int rc = ::pipe2(g_pipe, O_CLOEXEC);
   assert(rc == 0);
   ::fcntl(g_pipe[1], F_SETFL, O_NONBLOCK);
+  // SIGINT must reach the main thread: that is where a blocking read at the
+  // prompt has to return EINTR. The thread inherits the mask it starts with,
+  // so it never has a moment in which it could take the signal.
+  sigset_t block, previous_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  ::pthread_sigmask(SIG_BLOCK, &block, &previous_mask);
   thread_ = std::thread([this] {
-    // SIGINT must reach the main thread: that is where a blocking read at the
-    // prompt has to return EINTR.
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    ::pthread_sigmask(SIG_BLOCK, &block, nullptr);
     char b;
     while (true) {
       const ssize_t n = ::read(g_pipe[0], &b, 1);
@@ -50,6 +51,7 @@ InterruptWatcher::InterruptWatcher(std::function<void(uint64_t)> on_interrupt)
       on_interrupt_(g_count.load());
     }
   });
+  ::pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   struct sigaction sa = {};
   sa.sa_handler = OnSigint;
   sigemptyset(&sa.sa_mask);

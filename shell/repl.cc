@@ -170,6 +170,10 @@ void RunInteractive(Shell& shell, const std::string& history_path) {
     repl.prompt = repl.statement_start ? kPrompt : kContinuation;
     int count = 0;
     InterruptWatcher::TakePending();
+    // libedit prints the prompt first and enters raw mode only at the first
+    // read: a key typed in between would meet the cooked terminal, where
+    // Ctrl-D is not a character. Raw mode before the prompt closes that gap.
+    el_set(el, EL_PREP_TERM, 1);
     const char* raw = el_gets(el, &count);
     // Ctrl-C while editing: libedit hands back what was typed so far as if
     // it were a line; drop it, and any unfinished statement, instead.

@@ -118,7 +118,8 @@ struct OptionItem {
   size_t pos = 0;
   ExprPtr value;  // null when the option is given as a bare word or a list
   std::vector<std::string> names;
-  std::string word;  // `FORMAT csv`: the bare word
+  std::vector<size_t> name_pos;  // offset of each of `names`
+  std::string word;              // `FORMAT csv`: the bare word
 };
 
 enum class StmtKind : uint8_t {

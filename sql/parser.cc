@@ -401,6 +401,7 @@ class Parser {
       if (o.key == "columns" && IsSymbol("(")) {
         ++i_;
         do {
+          o.name_pos.push_back(Peek().offset);
           LASER_ASSIGN_OR_RETURN(auto n, ParseIdent("a column name"));
           o.names.push_back(std::move(n));
         } while (AcceptSymbol(","));

@@ -1437,10 +1437,11 @@ Result<std::unique_ptr<ops::Operator>> Planner::PlanCopyFrom(const Statement& st
     } else if (o.key == "columns") {
       if (o.names.empty()) return Err(o.pos, "COLUMNS needs a list: COLUMNS (a, b, ...)");
       spec.columns = o.names;
-      for (const std::string& n : spec.columns) {
+      for (size_t k = 0; k < spec.columns.size(); ++k) {
+        const std::string& n = spec.columns[k];
         if (n != "_" && t.FindColumn(n) < 0) {
           return Status::NotFound(
-              ErrorAt(src_, o.pos, "error",
+              ErrorAt(src_, o.name_pos[k], "error",
                       "COLUMNS names '" + n + "', which is not a column of " + t.name)
                   .message());
         }

@@ -4,7 +4,7 @@ statement ok
 CREATE TABLE events (user_id U64 PARTITION KEY, ts TIMESTAMP(ms) ORDER KEY, item_id U64, action ENUM('pv','buy','cart','fav'), category U32, dwell F32)
 
 statement ok
-COPY events FROM '@DATA@/UserBehavior_sample.csv' (FORMAT csv, HEADER false, COLUMNS (user_id, item_id, category, action, ts), TIME_UNIT 's')
+COPY events FROM 'data/UserBehavior_sample.csv' (FORMAT csv, HEADER false, COLUMNS (user_id, item_id, category, action, ts), TIME_UNIT 's')
 
 query
 SELECT count(*), count(DISTINCT user_id), min(ts), max(ts) FROM events
@@ -30,14 +30,14 @@ item_id | action | ts
 30000090 | pv | 2017-11-25 02:12:36
 
 error
-COPY events FROM '@DATA@/UserBehavior_bad_last.csv' (FORMAT csv, COLUMNS (user_id, item_id, category, action, ts), TIME_UNIT 's')
+COPY events FROM 'data/UserBehavior_bad_last.csv' (FORMAT csv, COLUMNS (user_id, item_id, category, action, ts), TIME_UNIT 's')
 ----
-Invalid argument: COPY events FROM '@DATA@/UserBehavior_bad_last.csv': line 51, column 'action' (field 4): column 'action' (ENUM): cannot store 'click': unknown enum label; expected one of 'pv', 'buy', 'cart', 'fav' or an ordinal in [0, 4); nothing was ingested
+Invalid argument: COPY events FROM 'data/UserBehavior_bad_last.csv': line 51, column 'action' (field 4): column 'action' (ENUM): cannot store 'click': unknown enum label; expected one of 'pv', 'buy', 'cart', 'fav' or an ordinal in [0, 4); nothing was ingested
 
 error
-COPY events FROM '@DATA@/UserBehavior_bad_fields.csv' (FORMAT csv, COLUMNS (user_id, item_id, category, action, ts), TIME_UNIT 's')
+COPY events FROM 'data/UserBehavior_bad_fields.csv' (FORMAT csv, COLUMNS (user_id, item_id, category, action, ts), TIME_UNIT 's')
 ----
-Invalid argument: COPY events FROM '@DATA@/UserBehavior_bad_fields.csv': line 11: expected 5 fields, found 4; nothing was ingested
+Invalid argument: COPY events FROM 'data/UserBehavior_bad_fields.csv': line 11: expected 5 fields, found 4; nothing was ingested
 
 query
 SELECT count(*) FROM events
@@ -46,19 +46,19 @@ count(*)
 200
 
 error
-COPY events FROM '@DATA@/missing.csv' (FORMAT csv)
+COPY events FROM 'data/missing.csv' (FORMAT csv)
 ----
-IO error: COPY events FROM '@DATA@/missing.csv': cannot open the file: No such file or directory
+IO error: COPY events FROM 'data/missing.csv': cannot open the file: No such file or directory
 
 error
-COPY events FROM '@DATA@/UserBehavior_sample.csv' (FORMAT csv, COLUMNS (user_id, item_id, colour, action, ts))
+COPY events FROM 'data/UserBehavior_sample.csv' (FORMAT csv, COLUMNS (user_id, item_id, colour, action, ts))
 ----
-Not found: error at 1:79: COLUMNS names 'colour', which is not a column of events
-LINE 1: COPY events FROM '@DATA@/UserBehavior_sample.csv' (FORMAT csv, COLUMNS (user_id, item_id, colour, action, ts))
-                                                                                      ^
+Not found: error at 1:89: COLUMNS names 'colour', which is not a column of events
+LINE 1: COPY events FROM 'data/UserBehavior_sample.csv' (FORMAT csv, COLUMNS (user_id, item_id, colour, action, ts))
+                                                                                                ^
 
 statement ok
-COPY events FROM '@DATA@/events_sample.jsonl' (FORMAT jsonl)
+COPY events FROM 'data/events_sample.jsonl' (FORMAT jsonl)
 
 query
 SELECT user_id, ts, item_id, action, category, dwell FROM events WHERE user_id IN (1, 2) AND ts >= TIMESTAMP '2017-11-25 10:00:00' AND ts < TIMESTAMP '2017-11-25 10:00:03'
@@ -72,7 +72,7 @@ statement ok
 CREATE TABLE kuai (user_id U64 PARTITION KEY, time_ms TIMESTAMP(ms) ORDER KEY, video_id U64, date U32, hourmin U16, is_click BOOL, is_like BOOL, long_view BOOL, play_time_ms U32, duration_ms U32, tab U8)
 
 statement ok
-COPY kuai FROM '@DATA@/kuairand_log_sample.csv' (FORMAT csv, HEADER true)
+COPY kuai FROM 'data/kuairand_log_sample.csv' (FORMAT csv, HEADER true)
 
 query
 SELECT count(*), sum(is_click), max(duration_ms), count(DISTINCT date) FROM kuai
@@ -88,13 +88,13 @@ video_id | is_click | play_time_ms | time_ms
 4180 | false | 0 | 2022-04-10 04:56:48.283
 
 statement ok
-COPY (SELECT user_id, ts, action, dwell FROM events WHERE user_id = 1 LAST 3) TO '@TMP@/out.csv' (FORMAT csv, HEADER true)
+COPY (SELECT user_id, ts, action, dwell FROM events WHERE user_id = 1 LAST 3) TO 'out.csv' (FORMAT csv, HEADER true)
 
 statement ok
 CREATE TABLE back (user_id U64 PARTITION KEY, ts TIMESTAMP(ms) ORDER KEY, action ENUM('pv','buy','cart','fav'), dwell F32)
 
 statement ok
-COPY back FROM '@TMP@/out.csv' (FORMAT csv, HEADER true)
+COPY back FROM 'out.csv' (FORMAT csv, HEADER true)
 
 query
 SELECT * FROM back
@@ -105,10 +105,10 @@ user_id | ts | action | dwell
 1 | 2017-11-25 10:00:01 | buy | 2.5
 
 statement ok
-COPY (SELECT user_id, ts, action, dwell FROM events WHERE user_id = 2 LAST 2) TO '@TMP@/out.jsonl' (FORMAT jsonl)
+COPY (SELECT user_id, ts, action, dwell FROM events WHERE user_id = 2 LAST 2) TO 'out.jsonl' (FORMAT jsonl)
 
 statement ok
-COPY back FROM '@TMP@/out.jsonl' (FORMAT jsonl)
+COPY back FROM 'out.jsonl' (FORMAT jsonl)
 
 query
 SELECT * FROM back WHERE user_id = 2
