@@ -171,6 +171,23 @@ class DBImpl final : public DB {
   // Checks a frame read for `h` of (table_id, user); returns its header.
   Result<segment::FrameHeader> CheckFrame(const std::vector<uint8_t>& frame, const BlockHandle& h,
                                           uint32_t table_id, uint64_t user) const;
+  // Checks `frame` (read for `h` of table_id, user) and appends its rows
+  // [row_begin, count) of `proj` to *out; errors name the segment and offset.
+  Status DecodeFrame(const TableSchema& schema, uint32_t table_id, uint64_t user,
+                     const BlockHandle& h, const std::vector<uint8_t>& frame,
+                     const std::vector<int>& proj, uint32_t row_begin, Batch* out) const;
+  // One user's answer when no memtable holds rows of the user and the blocks
+  // `chosen` (indices into hs, whose frames are frames[*next_frame ...]) are in
+  // key order: the rows with keys in [lo, hi), the newest `limit` of them
+  // (all if 0), decoding only the blocks and rows that can be in it.
+  // Advances *next_frame past the user's frames.
+  Result<Batch> ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint64_t user,
+                               const std::vector<BlockHandle>& hs,
+                               const std::vector<size_t>& chosen,
+                               const std::vector<CachedBlock>& frames, size_t* next_frame,
+                               const std::vector<int>& proj, size_t key_pos,
+                               std::optional<int64_t> lo, std::optional<int64_t> hi,
+                               uint64_t limit) const;
   std::optional<int64_t> TtlCutoff(const TableSchema& schema) const;
   int64_t NowMs() const;
 
