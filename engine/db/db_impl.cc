@@ -4,8 +4,10 @@
 #include <cctype>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <set>
 
 #include "engine/compaction/sequence.hpp"
@@ -54,6 +56,66 @@ bool CopiesWithoutCheck(Type t) {
     default:
       return false;
   }
+}
+
+// Column-at-once CoerceValue for a source column of the column's own type:
+// returns true iff every value is storable as it is (F32 after rounding to
+// float), and then sets *dst to the stored column. False means some value
+// needs CoerceValue, which the caller runs cell by cell to name it. NULL
+// slots hold the lane's zero, which every type accepts; NULL-ability is the
+// caller's check.
+bool CoerceSameType(const Column& col, const ColumnVector& src, ColumnVector* dst) {
+  auto ints_within = [&](int64_t lo, int64_t hi) {
+    return std::all_of(src.ints.begin(), src.ints.end(),
+                       [&](int64_t x) { return x >= lo && x <= hi; });
+  };
+  auto uints_within = [&](uint64_t hi) {
+    return std::all_of(src.uints.begin(), src.uints.end(), [&](uint64_t x) { return x <= hi; });
+  };
+  bool fits = false;
+  switch (col.type) {
+    case Type::kBool:
+      fits = ints_within(0, 1);
+      break;
+    case Type::kI8:
+      fits = ints_within(INT8_MIN, INT8_MAX);
+      break;
+    case Type::kI16:
+      fits = ints_within(INT16_MIN, INT16_MAX);
+      break;
+    case Type::kI32:
+      fits = ints_within(INT32_MIN, INT32_MAX);
+      break;
+    case Type::kU8:
+      fits = uints_within(UINT8_MAX);
+      break;
+    case Type::kU16:
+      fits = uints_within(UINT16_MAX);
+      break;
+    case Type::kU32:
+      fits = uints_within(UINT32_MAX);
+      break;
+    case Type::kEnum:
+      fits = ints_within(0, static_cast<int64_t>(col.enum_values.size()) - 1);
+      break;
+    case Type::kF32: {
+      constexpr double kMax = std::numeric_limits<float>::max();
+      // NaN and infinities are storable; a finite double beyond float's
+      // range is not.
+      fits = std::none_of(src.floats.begin(), src.floats.end(),
+                          [](double d) { return std::isfinite(d) && std::fabs(d) > kMax; });
+      if (!fits) return false;
+      *dst = src;
+      for (double& d : dst->floats) d = static_cast<double>(static_cast<float>(d));
+      return true;
+    }
+    default:
+      fits = CopiesWithoutCheck(col.type);
+      break;
+  }
+  if (!fits) return false;
+  *dst = src;
+  return true;
 }
 
 }  // namespace
@@ -496,7 +558,7 @@ Result<Batch> DBImpl::Normalize(const TableSchema& schema, const Batch& rows) co
       continue;
     }
     const ColumnVector& src = rows.columns[static_cast<size_t>(source[c])];
-    if (src.type == col.type && CopiesWithoutCheck(col.type)) {
+    if (src.type == col.type) {
       if (!src.nulls.empty() && (key || !col.nullable)) {
         for (size_t r = 0; r < n; ++r) {
           if (src.nulls[r] != 0) {
@@ -506,8 +568,9 @@ Result<Batch> DBImpl::Normalize(const TableSchema& schema, const Batch& rows) co
           }
         }
       }
-      dst = src;
-      continue;
+      if (CoerceSameType(col, src, &dst)) continue;
+      dst = ColumnVector(col.type);
+      dst.Reserve(n);
     }
     for (size_t r = 0; r < n; ++r) {
       const Value v = src.Get(r);
