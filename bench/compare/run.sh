@@ -23,7 +23,9 @@ mkdir -p "$out"
 status=0
 "$bin" --out="$out" "$@" >"$out/compare.md" 2> >(tee "$out/compare.log" >&2) || status=$?
 cat "$out/compare.md"
-if [[ -s "$out/compare_latency.dat" ]]; then
+if ! command -v gnuplot >/dev/null; then
+  echo "run.sh: gnuplot not found (scripts/install-deps.sh --bench installs it); no plot" >&2
+elif [[ -s "$out/compare_latency.dat" ]]; then
   (cd "$out" && gnuplot -e "out='compare.png'" compare.gp)
   echo "plot: $out/compare.png" >&2
 fi
