@@ -39,13 +39,19 @@ enum Encoding : uint8_t {
   kEncDelta = 2,  // order key: deltas from the header's first key, FOR + bit-packed
   kEncF32 = 3,
   kEncF64 = 4,
-  kEncDict = 5,  // per-block dictionary + bit-packed codes
+  kEncDict = 5,     // per-block dictionary + bit-packed codes
+  kEncDecimal = 6,  // F32/F64 as integers k, v = k / 10^e, FOR + bit-packed, raw exceptions
 };
 constexpr uint8_t kHasNulls = 0x80;
 
 // A chunk is compressed only when LZ4 saves at least an eighth: below that the
 // decompression costs more read time than the bytes it saves.
 constexpr size_t kMinCompressBytes = 64;
+
+// The largest decimal exponent per float type: beyond these, values with that
+// many decimals have more significant digits than the type holds.
+constexpr int kMaxDecimalExpF32 = 10;
+constexpr int kMaxDecimalExpF64 = 18;
 
 Status Corrupt(size_t offset, std::string_view what) {
   return Status::Corruption("block offset " + std::to_string(offset) + ": " + std::string(what));
@@ -55,7 +61,8 @@ uint32_t HeaderCheck(const uint8_t* header) {
   return static_cast<uint32_t>(XXH3_64bits(header, kHeaderCheckOffset));
 }
 
-// The physical encoding of each schema type, as written by EncodeBlock.
+// The physical encoding of each schema type, as written by EncodeBlock (float
+// columns switch to kEncDecimal where that is smaller).
 Encoding EncodingOf(Type t) {
   switch (t) {
     case Type::kF32:
@@ -246,19 +253,154 @@ void EncodeOrderKey(const ColumnVector& c, Rows r, std::string* raw) {
   PackBits(deltas.data(), deltas.size(), base, width, raw);
 }
 
-void EncodeFloats(const ColumnVector& c, Rows r, bool has_nulls, bool f32, std::string* raw) {
-  const double* v = c.floats.data() + r.begin;
+// The stored form of row i of a float column: F32 rounds the in-memory double
+// to float once, as the raw encoding does.
+template <typename F>
+F StoredFloat(const ColumnVector& c, size_t row) {
+  return static_cast<F>(c.floats[row]);
+}
+
+bool ToDecimal(float v, int e, int64_t* k) { return DecimalFromF32(v, e, k); }
+bool ToDecimal(double v, int e, int64_t* k) { return DecimalFromF64(v, e, k); }
+
+// A kEncDecimal layout of one column: exponent, integer range, exceptions.
+struct DecimalPlan {
+  int e = 0;
+  int64_t lo = 0;  // the smallest integer (0 if no value is encodable)
+  int64_t hi = 0;
+  size_t exceptions = 0;
+  size_t bytes = 0;  // of everything after the NULL bitmap
+};
+
+size_t DecimalBytes(size_t n, const DecimalPlan& p, size_t value_bytes) {
+  const int width = BitWidth(static_cast<uint64_t>(p.hi) - static_cast<uint64_t>(p.lo));
+  size_t b =
+      1 + VarintLength(ZigZagEncode(p.lo)) + 1 + PackedBytes(n, width) + VarintLength(p.exceptions);
+  if (p.exceptions > 0) {
+    b += PackedBytes(p.exceptions, BitWidth(n - 1)) + p.exceptions * value_bytes;
+  }
+  return b;
+}
+
+// Chooses the decimal exponent giving the smallest chunk, and returns true iff
+// that chunk is at least 1/8 smaller than raw floats: below that, decoding
+// costs more read time than the bytes save (almost any float has an exact
+// decimal form of 7 or 17 significant digits, a few bits short of raw).
+// Exceptions (values with no exact decimal form at the exponent: NaN, inf,
+// -0.0, more decimals) are stored raw, at most one per 8 events (and at most a
+// quarter of the values seen once there are 8): beyond that the column is not
+// decimal data at that exponent.
+template <typename F>
+bool PlanDecimal(const ColumnVector& c, Rows r, bool has_nulls, DecimalPlan* plan) {
+  std::vector<F>& values = ThreadVector<F>();
+  values.clear();
+  for (size_t i = 0; i < r.n; ++i) {
+    if (has_nulls && c.nulls[r.begin + i] != 0) continue;
+    values.push_back(StoredFloat<F>(c, r.begin + i));
+  }
+  const size_t raw_bytes = r.n * sizeof(F);
+  const size_t worth_bytes = raw_bytes - raw_bytes / 8;
+  const size_t max_exceptions = r.n / 8;
+  const int max_e = sizeof(F) == 4 ? kMaxDecimalExpF32 : kMaxDecimalExpF64;
+  bool found = false;
+  for (int e = 0; e <= max_e; ++e) {
+    // The chunk to beat: the best so far, or raw less an eighth.
+    const size_t limit = found ? plan->bytes - 1 : worth_bytes;
+    DecimalPlan p;
+    p.e = e;
+    bool any = false;
+    bool viable = true;
+    // Most exponents fail fast: on a run of exceptions, or on integers too
+    // wide to beat `limit` (they only widen as values are added).
+    for (size_t i = 0; i < values.size() && viable; ++i) {
+      int64_t k = 0;
+      if (!ToDecimal(values[i], e, &k)) {
+        ++p.exceptions;
+        viable = p.exceptions <= max_exceptions && (p.exceptions < 8 || p.exceptions * 4 <= i + 1);
+        continue;
+      }
+      if (!any) {
+        p.lo = p.hi = k;
+        any = true;
+      } else if (k < p.lo) {
+        p.lo = k;
+      } else if (k > p.hi) {
+        p.hi = k;
+      } else {
+        continue;
+      }
+      const uint64_t range = static_cast<uint64_t>(p.hi) - static_cast<uint64_t>(p.lo);
+      viable = PackedBytes(r.n, BitWidth(range)) <= limit;
+    }
+    if (!viable) continue;
+    p.bytes = DecimalBytes(r.n, p, sizeof(F));
+    if (p.bytes <= limit) {
+      *plan = p;
+      found = true;
+    }
+    // A larger exponent multiplies every integer by 10: never narrower.
+    if (p.exceptions == 0) break;
+  }
+  return found;
+}
+
+// kEncDecimal after the NULL bitmap, as planned by PlanDecimal.
+template <typename F>
+void EncodeDecimal(const ColumnVector& c, Rows r, bool has_nulls, const DecimalPlan& plan,
+                   std::string* raw) {
+  Scratch& s = ThreadScratch();
+  std::vector<int64_t>& ints = s.i64;
+  std::vector<uint32_t>& positions = s.u32;
+  ints.resize(r.n);
+  positions.clear();
+  for (size_t i = 0; i < r.n; ++i) {
+    // NULLs and exceptions hold the base, so they widen nothing.
+    ints[i] = plan.lo;
+    if (has_nulls && c.nulls[r.begin + i] != 0) continue;
+    if (!ToDecimal(StoredFloat<F>(c, r.begin + i), plan.e, &ints[i])) {
+      positions.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  assert(positions.size() == plan.exceptions);
+  const uint64_t base = static_cast<uint64_t>(plan.lo);
+  const int width = BitWidth(static_cast<uint64_t>(plan.hi) - base);
+  raw->push_back(static_cast<char>(plan.e));
+  PutVarint64(raw, ZigZagEncode(plan.lo));
+  raw->push_back(static_cast<char>(width));
+  PackBits(ints.data(), r.n, base, width, raw);
+  PutVarint64(raw, positions.size());
+  if (positions.empty()) return;
+  PackBits(positions.data(), positions.size(), 0, BitWidth(r.n - 1), raw);
+  for (uint32_t i : positions) {
+    const F v = StoredFloat<F>(c, r.begin + i);
+    raw->append(reinterpret_cast<const char*>(&v), sizeof(v));
+  }
+}
+
+// kEncF32 / kEncF64 after the NULL bitmap.
+template <typename F>
+void EncodeRawFloats(const ColumnVector& c, Rows r, bool has_nulls, std::string* raw) {
   const size_t start = raw->size();
-  raw->resize(start + r.n * (f32 ? 4 : 8));
+  raw->resize(start + r.n * sizeof(F));
   uint8_t* dst = reinterpret_cast<uint8_t*>(raw->data()) + start;
   for (size_t i = 0; i < r.n; ++i) {
-    const double x = has_nulls && c.nulls[r.begin + i] != 0 ? 0.0 : v[i];
-    if (f32) {
-      const float f = static_cast<float>(x);
-      std::memcpy(dst + i * 4, &f, 4);
-    } else {
-      std::memcpy(dst + i * 8, &x, 8);
-    }
+    const F x = has_nulls && c.nulls[r.begin + i] != 0 ? F{0} : StoredFloat<F>(c, r.begin + i);
+    std::memcpy(dst + i * sizeof(F), &x, sizeof(F));
+  }
+}
+
+// A float column's chunk: decimal where that is smaller, raw otherwise.
+template <typename F>
+void EncodeFloats(const ColumnVector& c, Rows r, bool has_nulls, std::string* raw) {
+  DecimalPlan plan;
+  const bool decimal = PlanDecimal<F>(c, r, has_nulls, &plan);
+  const Encoding enc = decimal ? kEncDecimal : sizeof(F) == 4 ? kEncF32 : kEncF64;
+  raw->push_back(static_cast<char>(enc | (has_nulls ? kHasNulls : 0)));
+  if (has_nulls) PutNullBitmap(c, r, raw);
+  if (decimal) {
+    EncodeDecimal<F>(c, r, has_nulls, plan, raw);
+  } else {
+    EncodeRawFloats<F>(c, r, has_nulls, raw);
   }
 }
 
@@ -320,13 +462,17 @@ Status EncodeColumn(const TableSchema& schema, size_t ci, const ColumnVector& c,
     return Status::OK();
   }
   const Encoding enc = EncodingOf(col.type);
+  if (enc == kEncF32) {
+    EncodeFloats<float>(c, r, has_nulls, raw);
+    return Status::OK();
+  }
+  if (enc == kEncF64) {
+    EncodeFloats<double>(c, r, has_nulls, raw);
+    return Status::OK();
+  }
   raw->push_back(static_cast<char>(enc | (has_nulls ? kHasNulls : 0)));
   if (has_nulls) PutNullBitmap(c, r, raw);
   switch (enc) {
-    case kEncF32:
-    case kEncF64:
-      EncodeFloats(c, r, has_nulls, enc == kEncF32, raw);
-      return Status::OK();
     case kEncDict:
       return EncodeStrings(col, c, r, has_nulls, raw);
     default:
@@ -477,16 +623,18 @@ struct NullRange {
   const uint8_t* bitmap = nullptr;  // null iff the chunk has no bitmap
 };
 
-// Reads the encoding byte and the NULL bitmap of a chunk.
+// Reads the encoding byte and the NULL bitmap of a chunk. The encoding must be
+// `want` or `alt`; *got (if not null) receives it.
 Status ReadChunkPrefix(ChunkReader* r, Encoding want, bool nullable, uint32_t count,
-                       NullRange* nulls) {
+                       NullRange* nulls, Encoding alt, Encoding* got) {
   uint8_t b = 0;
   LASER_RETURN_IF_ERROR(r->Byte(&b));
   const uint8_t enc = b & ~kHasNulls;
-  if (enc != want) {
+  if (enc != want && enc != alt) {
     return r->Error("encoding " + std::to_string(enc) + " where " + std::to_string(want) +
-                    " is expected");
+                    (alt != want ? " or " + std::to_string(alt) : std::string()) + " is expected");
   }
+  if (got != nullptr) *got = static_cast<Encoding>(enc);
   if ((b & kHasNulls) == 0) return Status::OK();
   if (!nullable) return r->Error("NULL bitmap in a NOT NULL column");
   const size_t len = (static_cast<size_t>(count) + 7) / 8;
@@ -495,6 +643,11 @@ Status ReadChunkPrefix(ChunkReader* r, Encoding want, bool nullable, uint32_t co
     return r->Error("NULL bitmap has bits set past the last event");
   }
   return Status::OK();
+}
+
+Status ReadChunkPrefix(ChunkReader* r, Encoding want, bool nullable, uint32_t count,
+                       NullRange* nulls) {
+  return ReadChunkPrefix(r, want, nullable, count, nulls, want, nullptr);
 }
 
 // Appends the NULL flags of rows [row_begin, count) to c.nulls (keeping the
@@ -595,20 +748,15 @@ Status DecodeOrderKey(ChunkReader* r, const BlockInfo& info, uint32_t row_begin,
   return Status::OK();
 }
 
-Status DecodeFloats(ChunkReader* r, const Column& col, uint32_t count, uint32_t row_begin,
-                    size_t old_rows, ColumnVector* c) {
-  const bool f32 = col.type == Type::kF32;
-  NullRange nr;
-  LASER_RETURN_IF_ERROR(ReadChunkPrefix(r, f32 ? kEncF32 : kEncF64, col.nullable, count, &nr));
-  const size_t width = f32 ? 4 : 8;
+// kEncF32 / kEncF64 after the NULL bitmap.
+template <typename F>
+Status DecodeRawFloats(ChunkReader* r, uint32_t count, uint32_t row_begin, double* out) {
   const uint8_t* data = nullptr;
-  LASER_RETURN_IF_ERROR(r->Take(static_cast<uint64_t>(count) * width, &data));
+  LASER_RETURN_IF_ERROR(r->Take(static_cast<uint64_t>(count) * sizeof(F), &data));
   LASER_RETURN_IF_ERROR(r->ExpectEnd());
   const size_t n = count - row_begin;
-  c->floats.resize(old_rows + n);
-  double* out = c->floats.data() + old_rows;
-  data += static_cast<size_t>(row_begin) * width;
-  if (f32) {
+  data += static_cast<size_t>(row_begin) * sizeof(F);
+  if constexpr (sizeof(F) == 4) {
     for (size_t i = 0; i < n; ++i) {
       float f;
       std::memcpy(&f, data + i * 4, 4);
@@ -617,8 +765,103 @@ Status DecodeFloats(ChunkReader* r, const Column& col, uint32_t count, uint32_t 
   } else if (n > 0) {
     std::memcpy(out, data, n * 8);
   }
-  // NULL rows were written as 0.0 already.
-  AppendNulls(nr, row_begin, count, old_rows, c);
+  return Status::OK();
+}
+
+// kEncDecimal after the NULL bitmap. Exceptions at NULL rows are corruption;
+// NULL rows are left to the caller (they decode to the base's value).
+template <typename F>
+Status DecodeDecimal(ChunkReader* r, const NullRange& nr, uint32_t count, uint32_t row_begin,
+                     double* out) {
+  const int max_e = sizeof(F) == 4 ? kMaxDecimalExpF32 : kMaxDecimalExpF64;
+  uint8_t e = 0;
+  LASER_RETURN_IF_ERROR(r->Byte(&e));
+  if (e > max_e) {
+    return r->Error("decimal exponent " + std::to_string(e) + " exceeds " + std::to_string(max_e));
+  }
+  uint64_t base_raw = 0;
+  LASER_RETURN_IF_ERROR(r->Varint(&base_raw));
+  int width = 0;
+  LASER_RETURN_IF_ERROR(r->Width(64, &width));
+  const uint8_t* packed = nullptr;
+  const size_t packed_len = PackedBytes(count, width);
+  LASER_RETURN_IF_ERROR(r->Take(packed_len, &packed));
+  uint64_t num_exceptions = 0;
+  LASER_RETURN_IF_ERROR(r->Varint(&num_exceptions));
+  if (num_exceptions > count) {
+    return r->Error(std::to_string(num_exceptions) + " exceptions for " + std::to_string(count) +
+                    " events");
+  }
+  const int pos_width = BitWidth(count - 1);
+  const uint8_t* packed_pos = nullptr;
+  const size_t pos_len = PackedBytes(num_exceptions, pos_width);
+  LASER_RETURN_IF_ERROR(r->Take(pos_len, &packed_pos));
+  const uint8_t* exceptions = nullptr;
+  LASER_RETURN_IF_ERROR(r->Take(num_exceptions * sizeof(F), &exceptions));
+  LASER_RETURN_IF_ERROR(r->ExpectEnd());
+
+  std::vector<uint32_t>& positions = ThreadScratch().u32;
+  positions.resize(num_exceptions);
+  UnpackBits(packed_pos, pos_len, 0, num_exceptions, 0, pos_width, positions.data());
+  for (size_t j = 0; j < positions.size(); ++j) {
+    const uint32_t p = positions[j];
+    if (p >= count) {
+      return r->Error("decimal exception at row " + std::to_string(p) + " of " +
+                      std::to_string(count));
+    }
+    if (j > 0 && p <= positions[j - 1]) {
+      return r->Error("decimal exception rows are not increasing at row " + std::to_string(p));
+    }
+    if (nr.bitmap != nullptr && ((nr.bitmap[p >> 3] >> (p & 7)) & 1) != 0) {
+      return r->Error("decimal exception at NULL row " + std::to_string(p));
+    }
+  }
+
+  const size_t n = count - row_begin;
+  std::vector<int64_t>& ints = ThreadScratch().i64;
+  ints.resize(n);
+  UnpackBits(packed, packed_len, row_begin, n, static_cast<uint64_t>(ZigZagDecode(base_raw)), width,
+             ints.data());
+  const double pow10 = kExactPow10[e];
+  const int64_t* k = ints.data();
+  if constexpr (sizeof(F) == 4) {
+    for (size_t i = 0; i < n; ++i) out[i] = DecimalToF32(k[i], pow10);
+  } else {
+    for (size_t i = 0; i < n; ++i) out[i] = DecimalToF64(k[i], pow10);
+  }
+  const auto first = std::lower_bound(positions.begin(), positions.end(), row_begin);
+  for (auto it = first; it != positions.end(); ++it) {
+    F v;
+    std::memcpy(&v, exceptions + (it - positions.begin()) * sizeof(F), sizeof(F));
+    out[*it - row_begin] = v;
+  }
+  return Status::OK();
+}
+
+Status DecodeFloats(ChunkReader* r, const Column& col, uint32_t count, uint32_t row_begin,
+                    size_t old_rows, ColumnVector* c) {
+  const bool f32 = col.type == Type::kF32;
+  NullRange nr;
+  Encoding enc = kEncDecimal;
+  LASER_RETURN_IF_ERROR(
+      ReadChunkPrefix(r, f32 ? kEncF32 : kEncF64, col.nullable, count, &nr, kEncDecimal, &enc));
+  const size_t n = count - row_begin;
+  c->floats.resize(old_rows + n);
+  double* out = c->floats.data() + old_rows;
+  if (enc == kEncDecimal) {
+    LASER_RETURN_IF_ERROR(f32 ? DecodeDecimal<float>(r, nr, count, row_begin, out)
+                              : DecodeDecimal<double>(r, nr, count, row_begin, out));
+  } else {
+    // NULL rows were written as 0.0.
+    LASER_RETURN_IF_ERROR(f32 ? DecodeRawFloats<float>(r, count, row_begin, out)
+                              : DecodeRawFloats<double>(r, count, row_begin, out));
+  }
+  if (AppendNulls(nr, row_begin, count, old_rows, c) && enc == kEncDecimal) {
+    const uint8_t* flags = c->nulls.data() + old_rows;
+    for (size_t i = 0; i < n; ++i) {
+      if (flags[i] != 0) out[i] = 0.0;
+    }
+  }
   return Status::OK();
 }
 

@@ -1,9 +1,10 @@
 // The block: the unit of sequence data on disk. One block holds consecutive
 // events of ONE user of one table, columnar and schema-aware, each column
 // encoded on its own (delta + bit-packed order keys, frame-of-reference
-// bit-packed integers, raw floats, dictionary strings, a NULL bitmap only
-// where there are NULLs), LZ4-compressed per column where that pays, and
-// checksummed with XXH3. docs/format/block.md specifies it byte by byte.
+// bit-packed integers, floats raw or as bit-packed decimals, dictionary
+// strings, a NULL bitmap only where there are NULLs), LZ4-compressed per
+// column where that pays, and checksummed with XXH3. docs/format/block.md
+// specifies it byte by byte.
 //
 // Columns are located by a directory in the block, so a projection reads and
 // decompresses only the columns asked for. A block written with k columns and

@@ -1,5 +1,6 @@
 // Byte-level coding helpers of Laser's on-disk formats: little-endian fixed
-// width integers, LEB128 varints, zigzag, and frame-of-reference bit-packing.
+// width integers, LEB128 varints, zigzag, frame-of-reference bit-packing, and
+// the exact decimal form of floats.
 // Every decoder here is bounds-checked against the bytes it is given; none
 // reads past `end`, whatever the bytes.
 #pragma once
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -73,6 +75,9 @@ inline bool GetVarint64(const uint8_t** p, const uint8_t* end, uint64_t* v) {
   }
   return false;
 }
+
+// Bytes PutVarint64 writes for v.
+inline size_t VarintLength(uint64_t v) { return (std::bit_width(v | 1) + 6) / 7; }
 
 inline uint64_t ZigZagEncode(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -213,6 +218,52 @@ void UnpackBits(const uint8_t* src, size_t src_len, size_t first, size_t n, uint
   } else {
     internal::UnpackBitsImpl<true>(src, src_len, first, n, base, width, out);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Decimal floats: a float v is stored as the integer k with v == k / 10^e.
+
+// 10^e for e in [0, 22]: exactly representable as doubles (5^22 < 2^53), so a
+// division by one of them is a single correctly rounded IEEE operation.
+inline constexpr std::array<double, 23> kExactPow10 = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// The value integer k stands for at exponent e, pow10 = kExactPow10[e] (passed
+// rather than looked up so that a decoding loop keeps it in a register).
+// Encoder and decoder both use exactly these expressions, so the value the
+// encoder verified is the value the decoder produces, bit for bit. Division by
+// the exact power (not a multiplication by the inexact 10^-e) makes k / 10^e,
+// for |k| <= 2^53, the correctly rounded double of the decimal: what a decimal
+// parser yields for it, so such values never fail the round trip.
+inline double DecimalToF64(int64_t k, double pow10) { return static_cast<double>(k) / pow10; }
+inline float DecimalToF32(int64_t k, double pow10) {
+  return static_cast<float>(DecimalToF64(k, pow10));
+}
+
+// Returns true iff some int64 k has DecimalToF64(k, e) bit-identical to v, and
+// then sets *k to it. False for NaN, infinities, -0.0, and values with more
+// than e decimals. REQUIRES: 0 <= e <= 22.
+inline bool DecimalFromF64(double v, int e, int64_t* k) {
+  const double s = v * kExactPow10[e];
+  // The cast below is defined only inside int64's range; NaN fails too.
+  if (!(s > -0x1p63 && s < 0x1p63)) return false;
+  const int64_t c = static_cast<int64_t>(std::nearbyint(s));
+  const double back = DecimalToF64(c, kExactPow10[e]);
+  if (std::memcmp(&back, &v, sizeof(v)) != 0) return false;
+  *k = c;
+  return true;
+}
+
+// As DecimalFromF64 for a float v and DecimalToF32.
+inline bool DecimalFromF32(float v, int e, int64_t* k) {
+  const double s = static_cast<double>(v) * kExactPow10[e];
+  if (!(s > -0x1p63 && s < 0x1p63)) return false;
+  const int64_t c = static_cast<int64_t>(std::nearbyint(s));
+  const float back = DecimalToF32(c, kExactPow10[e]);
+  if (std::memcmp(&back, &v, sizeof(v)) != 0) return false;
+  *k = c;
+  return true;
 }
 
 }  // namespace laser::format

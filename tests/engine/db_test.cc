@@ -407,7 +407,7 @@ TEST_CASE("merge makes the newest 1000 events at most 2 reads and keeps answers"
 TEST_CASE("relocation empties sparse segments and deletes them after the manifest") {
   ScratchDir dir;
   EngineTuning tuning;
-  tuning.segment_target_bytes = 64 << 10;  // many small segments
+  tuning.segment_target_bytes = 16 << 10;  // many small segments
   auto db = OpenDb(dir.db(), TestOptions(), Env::Default(), tuning);
   Oracle oracle(EventsSchema());
   REQUIRE(db->CreateTable(oracle.schema()).ok());

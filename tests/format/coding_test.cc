@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <string>
@@ -111,6 +112,83 @@ TEST_CASE("bit-packing narrows to 32-bit outputs") {
   std::vector<uint32_t> out(codes.size());
   UnpackBits(Bytes(packed), packed.size(), 0, out.size(), 0, 10, out.data());
   CHECK(out == codes);
+}
+
+TEST_CASE("VarintLength is the size PutVarint64 writes") {
+  for (int b = 0; b < 64; ++b) {
+    for (uint64_t v : {uint64_t{1} << b, (uint64_t{1} << b) - 1, UINT64_MAX >> b}) {
+      std::string s;
+      PutVarint64(&s, v);
+      CHECK(VarintLength(v) == s.size());
+    }
+  }
+}
+
+TEST_CASE("decimal form of doubles: k / 10^e reproduces v exactly, or there is none") {
+  int64_t k = 0;
+  CHECK(DecimalFromF64(1.25, 2, &k));
+  CHECK(k == 125);
+  CHECK(DecimalFromF64(-0.001, 3, &k));
+  CHECK(k == -1);
+  CHECK(DecimalFromF64(0.0, 0, &k));
+  CHECK(k == 0);
+  CHECK(DecimalFromF64(1e15, 0, &k));
+  CHECK(k == 1'000'000'000'000'000);
+  CHECK(DecimalFromF64(std::strtod("0.3", nullptr), 1, &k));
+  CHECK(k == 3);
+  // Not enough decimals, or no decimal form at all.
+  CHECK_FALSE(DecimalFromF64(1.25, 1, &k));
+  CHECK_FALSE(DecimalFromF64(0.1 + 0.2, 1, &k));  // 0.30000000000000004
+  CHECK_FALSE(DecimalFromF64(-0.0, 3, &k));
+  CHECK_FALSE(DecimalFromF64(std::numeric_limits<double>::quiet_NaN(), 0, &k));
+  CHECK_FALSE(DecimalFromF64(std::numeric_limits<double>::infinity(), 0, &k));
+  CHECK_FALSE(DecimalFromF64(-std::numeric_limits<double>::infinity(), 5, &k));
+  CHECK_FALSE(DecimalFromF64(std::numeric_limits<double>::denorm_min(), 18, &k));
+  // Outside int64 once scaled.
+  CHECK_FALSE(DecimalFromF64(1e19, 0, &k));
+  CHECK_FALSE(DecimalFromF64(-9.3e18, 0, &k));
+  CHECK_FALSE(DecimalFromF64(1e10, 10, &k));
+  CHECK(DecimalFromF64(-9.2e18, 0, &k));
+  CHECK(k == -9'200'000'000'000'000'000);
+  // Every decimal a parser produces (k / 10^e rounded once) has its form.
+  for (int e = 0; e <= 6; ++e) {
+    for (int64_t i = -20000; i <= 20000; ++i) {
+      const double v = DecimalToF64(i, kExactPow10[e]);
+      REQUIRE(DecimalFromF64(v, e, &k));
+      REQUIRE(k == i);
+    }
+  }
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 100000; ++i) {
+    const int e = static_cast<int>(rng() % 19);
+    // Below 2^50 the scaled v is within 1/2 of k, so rounding finds k.
+    const int64_t want = static_cast<int64_t>(rng() >> (14 + rng() % 40)) - (int64_t{1} << 20);
+    const double v = DecimalToF64(want, kExactPow10[e]);
+    REQUIRE(DecimalFromF64(v, e, &k));
+    REQUIRE(k == want);
+  }
+}
+
+TEST_CASE("decimal form of floats") {
+  int64_t k = 0;
+  CHECK(DecimalFromF32(0.1f, 1, &k));
+  CHECK(k == 1);
+  CHECK(DecimalFromF32(59.999f, 3, &k));
+  CHECK(k == 59999);
+  CHECK(DecimalFromF32(-12.5f, 1, &k));
+  CHECK(k == -125);
+  CHECK_FALSE(DecimalFromF32(0.1f, 0, &k));
+  CHECK_FALSE(DecimalFromF32(-0.0f, 2, &k));
+  CHECK_FALSE(DecimalFromF32(std::numeric_limits<float>::quiet_NaN(), 1, &k));
+  CHECK_FALSE(DecimalFromF32(std::numeric_limits<float>::infinity(), 1, &k));
+  CHECK_FALSE(DecimalFromF32(std::numeric_limits<float>::max(), 0, &k));
+  // Every k / 1000 below 60 s, as a float, comes back with its k.
+  for (int64_t i = 0; i < 60000; ++i) {
+    const float v = DecimalToF32(i, kExactPow10[3]);
+    REQUIRE(DecimalFromF32(v, 3, &k));
+    REQUIRE(k == i);
+    CHECK(v == static_cast<float>(static_cast<double>(i) / 1000));
+  }
 }
 
 }  // namespace
