@@ -168,6 +168,10 @@ class DBImpl final : public DB {
                                               const std::map<uint64_t, FilePtr>& files);
   // Same, capturing the files itself. REQUIRES maint_mu_ (no segment can go).
   Result<std::vector<CachedBlock>> ReadFramesLocked(std::span<const BlockHandle> handles);
+  // Checks the bytes read for `h` from disk: the frame header, its length and
+  // the block's checksum. Every frame the read path decodes (and every one the
+  // cache holds) has passed it.
+  Status VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle& h) const;
   // Checks a frame read for `h` of (table_id, user); returns its header.
   Result<segment::FrameHeader> CheckFrame(const std::vector<uint8_t>& frame, const BlockHandle& h,
                                           uint32_t table_id, uint64_t user) const;

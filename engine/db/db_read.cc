@@ -59,7 +59,7 @@ Status DBImpl::DecodeFrame(const TableSchema& schema, uint32_t table_id, uint64_
   Status st = format::DecodeBlockInto(
       schema,
       std::span<const uint8_t>(frame.data() + segment::kFrameHeaderSize, hdr.payload_length), proj,
-      row_begin, out);
+      row_begin, out, /*verify_checksum=*/false);
   if (!st.ok()) {
     return st.WithContext("segment " + segment::SegmentFileName(dir_, h.segment) +
                           " frame at offset " + std::to_string(h.offset));
@@ -225,11 +225,36 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle>
       auto frame = std::make_shared<const std::vector<uint8_t>>(
           data.begin() + static_cast<ptrdiff_t>(rel),
           data.begin() + static_cast<ptrdiff_t>(rel + h.length));
+      // Checked once here, so that decoding a cached frame need not.
+      LASER_RETURN_IF_ERROR(VerifyFrame(*frame, h));
       if (cache_->enabled()) cache_->Insert(h.segment, h.offset, frame);
       out[i] = std::move(frame);
     }
   }
   return out;
+}
+
+Status DBImpl::VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle& h) const {
+  const std::string path = segment::SegmentFileName(dir_, h.segment);
+  if (frame.size() != h.length || frame.size() < segment::kFrameHeaderSize) {
+    return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
+                              ": short frame");
+  }
+  LASER_ASSIGN_OR_RETURN(
+      segment::FrameHeader hdr,
+      segment::DecodeFrameHeader(std::span<const uint8_t>(frame.data(), segment::kFrameHeaderSize),
+                                 path, h.offset));
+  if (hdr.frame_length() != h.length) {
+    return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
+                              ": frame of " + std::to_string(hdr.frame_length()) +
+                              " bytes where the index expects " + std::to_string(h.length));
+  }
+  if (hdr.count == 0) return Status::OK();  // a retiring frame holds no block
+  Status st = format::VerifyBlockChecksum(
+      std::span<const uint8_t>(frame.data() + segment::kFrameHeaderSize, hdr.payload_length));
+  if (!st.ok())
+    return st.WithContext("segment " + path + " frame at offset " + std::to_string(h.offset));
+  return Status::OK();
 }
 
 Result<segment::FrameHeader> DBImpl::CheckFrame(const std::vector<uint8_t>& frame,

@@ -1016,19 +1016,26 @@ Status DecodeColumn(const TableSchema& schema, int ci, std::span<const uint8_t> 
   return Status::OK();
 }
 
-// Verifies everything but the chunks' contents and locates the chunks.
-Status OpenBlock(const TableSchema& schema, std::span<const uint8_t> block, BlockInfo* info,
-                 std::vector<ChunkLoc>* locs) {
-  LASER_ASSIGN_OR_RETURN(*info, ParseHeader(block));
-  if (block.size() != info->stored_bytes) {
-    return Corrupt(std::min<size_t>(block.size(), info->stored_bytes),
+// The block's size against its header and, if `checksum`, its checksum.
+Status CheckExtent(std::span<const uint8_t> block, const BlockInfo& info, bool checksum) {
+  if (block.size() != info.stored_bytes) {
+    return Corrupt(std::min<size_t>(block.size(), info.stored_bytes),
                    "block is " + std::to_string(block.size()) + " bytes, its header says " +
-                       std::to_string(info->stored_bytes));
+                       std::to_string(info.stored_bytes));
   }
   const size_t body_end = block.size() - kBlockTrailerSize;
-  if (XXH3_64bits(block.data(), body_end) != LoadFixed64(block.data() + body_end)) {
+  if (checksum && XXH3_64bits(block.data(), body_end) != LoadFixed64(block.data() + body_end)) {
     return Corrupt(body_end, "checksum mismatch");
   }
+  return Status::OK();
+}
+
+// Verifies everything but the chunks' contents and locates the chunks.
+Status OpenBlock(const TableSchema& schema, std::span<const uint8_t> block, bool verify_checksum,
+                 BlockInfo* info, std::vector<ChunkLoc>* locs) {
+  LASER_ASSIGN_OR_RETURN(*info, ParseHeader(block));
+  LASER_RETURN_IF_ERROR(CheckExtent(block, *info, verify_checksum));
+  const size_t body_end = block.size() - kBlockTrailerSize;
   if (info->num_columns > schema.columns.size()) {
     return Corrupt(kOffNumColumns, "block has " + std::to_string(info->num_columns) +
                                        " columns, table '" + schema.name + "' only " +
@@ -1174,8 +1181,14 @@ Status EncodeBlock(const TableSchema& schema, uint64_t user, const Batch& events
 
 Result<BlockInfo> ReadBlockInfo(std::span<const uint8_t> block) { return ParseHeader(block); }
 
+Status VerifyBlockChecksum(std::span<const uint8_t> block) {
+  LASER_ASSIGN_OR_RETURN(BlockInfo info, ParseHeader(block));
+  return CheckExtent(block, info, true);
+}
+
 Status DecodeBlockInto(const TableSchema& schema, std::span<const uint8_t> block,
-                       std::span<const int> projection, uint32_t row_begin, Batch* out) {
+                       std::span<const int> projection, uint32_t row_begin, Batch* out,
+                       bool verify_checksum) {
   for (int ci : projection) {
     if (ci < 0 || static_cast<size_t>(ci) >= schema.columns.size()) {
       return Status::InvalidArgument("DecodeBlock: projected column " + std::to_string(ci) +
@@ -1200,7 +1213,7 @@ Status DecodeBlockInto(const TableSchema& schema, std::span<const uint8_t> block
 
   BlockInfo info;
   thread_local std::vector<ChunkLoc> locs;
-  LASER_RETURN_IF_ERROR(OpenBlock(schema, block, &info, &locs));
+  LASER_RETURN_IF_ERROR(OpenBlock(schema, block, verify_checksum, &info, &locs));
   if (row_begin > info.count) {
     return Status::InvalidArgument("DecodeBlock: row_begin " + std::to_string(row_begin) +
                                    " is past the block's " + std::to_string(info.count) +

@@ -73,8 +73,17 @@ Result<Batch> DecodeBlock(const TableSchema& schema, std::span<const uint8_t> bl
 // blocks avoids copies. *out must be empty (no columns: they are added) or have
 // exactly projection.size() columns of the projected types. On error *out keeps
 // its previous rows.
+// With verify_checksum false the checksum is taken as already verified (by
+// VerifyBlockChecksum when the bytes were read); every structural check still
+// runs, so no input makes it read out of bounds.
 Status DecodeBlockInto(const TableSchema& schema, std::span<const uint8_t> block,
-                       std::span<const int> projection, uint32_t row_begin, Batch* out);
+                       std::span<const int> projection, uint32_t row_begin, Batch* out,
+                       bool verify_checksum = true);
+
+// Returns OK iff the header parses, the size matches it and the checksum
+// matches the bytes; else Corruption "block offset N: ...". A reader that
+// keeps blocks in memory checks them once, when they come from disk.
+Status VerifyBlockChecksum(std::span<const uint8_t> block);
 
 // Rewrites the header check and the trailing checksum of `block` to match its
 // other bytes. Tests and the fuzzer use it to reach the decoder's structural
