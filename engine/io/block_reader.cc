@@ -9,9 +9,17 @@
 
 namespace laser {
 
+void ReadBuffer::Release::operator()(uint8_t* p) const {
+  if (pool != nullptr) {
+    pool->Give(p);
+  } else {
+    std::free(p);
+  }
+}
+
 Status ReadBufferAccess::Prepare(std::span<const ReadRequest> reqs,
                                  const BlockReaderOptions& options, std::vector<ReadBuffer>* out,
-                                 std::vector<ReadPlan>* plans) {
+                                 std::vector<ReadPlan>* plans, ReadBufferPool* pool) {
   out->clear();
   out->resize(reqs.size());
   plans->assign(reqs.size(), ReadPlan{});
@@ -29,7 +37,13 @@ Status ReadBufferAccess::Prepare(std::span<const ReadRequest> reqs,
     const uint64_t end = align != 0 ? AlignUp(r.offset + r.length, align) : r.offset + r.length;
     p.cap = static_cast<size_t>(end - p.start);
     p.need = r.length == 0 ? 0 : static_cast<size_t>(r.offset + r.length - p.start);
-    b.storage_ = AllocateAligned(p.cap, std::max(align, kDirectMemAlign));
+    const size_t mem_align = std::max(align, kDirectMemAlign);
+    uint8_t* slot = pool != nullptr && r.length != 0 ? pool->Take(p.cap, mem_align) : nullptr;
+    if (slot != nullptr) {
+      b.storage_ = std::unique_ptr<uint8_t, ReadBuffer::Release>(slot, ReadBuffer::Release{pool});
+    } else {
+      b.storage_.reset(AllocateAligned(p.cap, mem_align).release());
+    }
     if (!b.storage_) {
       out->clear();
       return Status::ResourceExhausted("read '" + r.file->path() + "' at offset " +
@@ -68,7 +82,11 @@ Result<std::unique_ptr<BlockReader>> NewBlockReader(IoBackend want, std::string*
   if (want == IoBackend::kPread) return NewPreadBlockReader(options);
   std::string why_not;
   auto uring = NewUringBlockReader(options, &why_not);
-  if (uring.ok() || want == IoBackend::kUring) return uring;
+  if (uring.ok()) {
+    if (fallback_reason != nullptr) *fallback_reason = why_not;
+    return uring;
+  }
+  if (want == IoBackend::kUring) return uring;
   if (fallback_reason != nullptr) *fallback_reason = why_not;
   return NewPreadBlockReader(options);
 }

@@ -27,8 +27,12 @@ struct ReadRequest {
   uint32_t length = 0;
 };
 
-// The bytes of one ReadRequest. Owns an aligned allocation covering the
-// request rounded out to the file's direct-I/O alignment; data() is exactly
+class ReadBufferPool;  // engine/io/block_reader_internal.hpp
+
+// The bytes of one ReadRequest. Owns an aligned buffer covering the request
+// rounded out to the file's direct-I/O alignment: its own allocation, or a
+// slot of the io_uring backend's registered buffers that goes back to its
+// ring when the ReadBuffer is destroyed (on any thread). data() is exactly
 // the requested range. Move-only; the bytes never move while it lives.
 class ReadBuffer {
  public:
@@ -41,7 +45,14 @@ class ReadBuffer {
 
  private:
   friend struct ReadBufferAccess;
-  AlignedPtr storage_;
+  // free() for an own allocation (pool null, as value-initialised), else
+  // gives the slot back to `pool`. (No default member initialiser: it would
+  // keep the type from being default-constructible inside ReadBuffer.)
+  struct Release {
+    ReadBufferPool* pool;
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t, Release> storage_;
   size_t skip_ = 0;    // offset of the requested range within storage_
   size_t length_ = 0;  // requested length
 };
@@ -60,6 +71,10 @@ class BlockReader {
 
   // "io_uring" or "pread".
   virtual const char* name() const = 0;
+
+  // Requests read into registered buffers (IORING_OP_READ_FIXED) since the
+  // reader was created; always 0 for pread and where registration failed.
+  virtual uint64_t fixed_reads() const { return 0; }
 };
 
 struct BlockReaderOptions {
@@ -79,6 +94,19 @@ struct BlockReaderOptions {
   // flight per ring; a larger batch is submitted in waves).
   unsigned uring_rings = 0;
   unsigned uring_entries = 256;
+  // io_uring backend: each ring registers uring_fixed_slots buffers of
+  // uring_fixed_slot_bytes (rounded up to 4096) with the kernel once, so a
+  // read into one (IORING_OP_READ_FIXED) skips pinning and unpinning the
+  // destination pages. A request whose rounded-out range fits a free slot is
+  // read into it and its ReadBuffer holds the slot until destroyed; larger
+  // requests, and requests finding every slot taken, read into their own
+  // allocation as without registration. 0 slots = no registration. The
+  // defaults pin 4 MiB per ring: 64 slots cover a batch of 64 blocks and
+  // 64 KiB a block (~12 KiB) or a few adjacent ones read as one request.
+  // Where registration fails (RLIMIT_MEMLOCK, an old kernel, a filter) the
+  // ring reads without it and NewBlockReader reports why.
+  unsigned uring_fixed_slots = 64;
+  size_t uring_fixed_slot_bytes = size_t{64} << 10;
 };
 
 // Returns "" iff io_uring can be used by this process (io_uring_setup works,
@@ -96,7 +124,11 @@ std::string ProbeIoUring();
 //   value is InvalidArgument.
 // If fallback_reason is non-null it is set to "" unless kAuto ends up with
 // pread, and then to why: the probe's reason or the LASER_IO_BACKEND setting
-// (for the caller to log once).
+// (for the caller to log once); or unless the io_uring backend runs without
+// registered buffers on some ring although options asked for them, and then
+// to "io_uring without registered buffers on <k> of <n> rings: <why>".
+// REQUIRES (of the returned reader): every ReadBuffer it returned is destroyed
+// before the reader (a buffer may be a slot of the reader's memory).
 Result<std::unique_ptr<BlockReader>> NewBlockReader(IoBackend want, std::string* fallback_reason);
 Result<std::unique_ptr<BlockReader>> NewBlockReader(IoBackend want, std::string* fallback_reason,
                                                     const BlockReaderOptions& options);

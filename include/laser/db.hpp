@@ -68,9 +68,10 @@ struct Stats {
   uint64_t cache_bytes = 0;
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
-  uint64_t merges = 0;             // sequence-level merges completed
-  std::string io_backend;          // "io_uring" or "pread"
-  std::string io_fallback_reason;  // why io_uring is not used, or empty
+  uint64_t merges = 0;     // sequence-level merges completed
+  std::string io_backend;  // "io_uring" or "pread"
+  std::string
+      io_fallback_reason;  // why io_uring, or its registered buffers, are not used; or empty
 };
 
 struct ModelInfo {
