@@ -358,7 +358,10 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
     Batch& mb = mem_rows[i];
     for (const MemTable* m : {imm.get(), mem.get()}) {
       if (m == nullptr) continue;
-      LASER_RETURN_IF_ERROR(m->ReadUser(table_id, users[i], schema, proj, lo, hi, &mb).status());
+      // Only the newest `limit` of each memtable can be among the newest
+      // `limit` of all.
+      LASER_RETURN_IF_ERROR(
+          m->ReadUser(table_id, users[i], schema, proj, lo, hi, &mb, limit).status());
     }
     const std::vector<BlockHandle>& hs = handles[i];
     std::vector<size_t> cand;

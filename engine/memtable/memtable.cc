@@ -146,7 +146,7 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
 Result<size_t> MemTable::ReadUser(uint32_t table_id, uint64_t user, const TableSchema& schema,
                                   std::span<const uint32_t> projection,
                                   std::optional<int64_t> min_key, std::optional<int64_t> max_key,
-                                  Batch* out) const {
+                                  Batch* out, uint64_t last_n) const {
   if (out->columns.empty()) rowcodec::InitProjection(schema, projection, out);
   const Group* g = FindGroup(table_id, user);
   if (g == nullptr) return size_t{0};
@@ -154,18 +154,25 @@ Result<size_t> MemTable::ReadUser(uint32_t table_id, uint64_t user, const TableS
   const Entry probe =
       Probe(table_id, user, min_key.value_or(std::numeric_limits<int64_t>::min()), 0);
   EntryList::Iterator it(&g->events);
-  size_t n = 0;
+  // The entries in range first (the list only walks forward), then the
+  // decode of the ones wanted.
+  thread_local std::vector<const Entry*> hits;
+  hits.clear();
   for (it.Seek(&probe); it.Valid(); it.Next()) {
     const Entry* e = it.key();
     if (max_key && e->order_key >= *max_key) break;
+    hits.push_back(e);
+  }
+  const size_t first = last_n > 0 && hits.size() > last_n ? hits.size() - last_n : 0;
+  for (size_t i = first; i < hits.size(); ++i) {
+    const Entry* e = hits[i];
     Status s = decoder.Decode(e->user, e->order_key, e->row(), out);
     if (!s.ok()) {
       return s.WithContext("memtable table " + std::to_string(table_id) + " user " +
                            std::to_string(user) + " seq " + std::to_string(e->seq));
     }
-    ++n;
   }
-  return n;
+  return hits.size() - first;
 }
 
 std::vector<uint64_t> MemTable::ListUsers(uint32_t table_id, std::optional<uint64_t> after,

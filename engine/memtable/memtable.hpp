@@ -97,9 +97,11 @@ class MemTable {
   // projection's types. `schema` is the table's current schema (the same as or
   // newer than the one each row was written with). Returns the number of rows
   // appended, or Corruption iff a stored row does not decode (a bug).
+  // With last_n > 0 only the newest last_n of those events are appended (the
+  // others are skipped without decoding).
   Result<size_t> ReadUser(uint32_t table_id, uint64_t user, const TableSchema& schema,
                           std::span<const uint32_t> projection, std::optional<int64_t> min_key,
-                          std::optional<int64_t> max_key, Batch* out) const;
+                          std::optional<int64_t> max_key, Batch* out, uint64_t last_n = 0) const;
 
   // Up to `limit` distinct users of table_id with at least one event here,
   // ascending, each > *after when given.

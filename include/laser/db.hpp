@@ -70,8 +70,8 @@ struct Stats {
   uint64_t cache_misses = 0;
   uint64_t merges = 0;     // sequence-level merges completed
   std::string io_backend;  // "io_uring" or "pread"
-  std::string
-      io_fallback_reason;  // why io_uring, or its registered buffers, are not used; or empty
+  // Why io_uring, or its registered buffers, are not used; empty if they are.
+  std::string io_fallback_reason;
 };
 
 struct ModelInfo {

@@ -158,6 +158,23 @@ TEST_CASE("memtable keeps order-key order with ties in arrival order, per table 
         ++expect;
       }
       CHECK(ranged.num_rows() == expect);
+
+      // last_n: the newest rows of the range, ties in arrival order.
+      for (uint64_t last_n : {1u, 3u, 1000u}) {
+        Batch tail;
+        auto t = mem.ReadUser(table, user, schema, all, -2, std::nullopt, &tail, last_n);
+        REQUIRE(t.ok());
+        std::vector<size_t> in_range;
+        for (size_t r = 0; r < want.num_rows(); ++r) {
+          if (want.columns[1].ints[r] >= -2) in_range.push_back(r);
+        }
+        const size_t skip = in_range.size() > last_n ? in_range.size() - last_n : 0;
+        REQUIRE(*t == in_range.size() - skip);
+        REQUIRE(tail.num_rows() == *t);
+        for (size_t j = 0; j < tail.num_rows(); ++j) {
+          CHECK(RowOf(tail, j) == RowOf(want, in_range[skip + j]));
+        }
+      }
     }
   }
   CHECK(mem.NumUsers() == groups);
