@@ -170,8 +170,11 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle>
   }
   if (misses.empty()) return out;
   std::sort(misses.begin(), misses.end(), [&](size_t a, size_t b) {
-    return std::pair(handles[a].segment, handles[a].offset) <
-           std::pair(handles[b].segment, handles[b].offset);
+    // No std::pair: BlockHandle is packed, and a reference to its 64-bit
+    // fields may be misaligned.
+    const BlockHandle& x = handles[a];
+    const BlockHandle& y = handles[b];
+    return x.segment != y.segment ? x.segment < y.segment : x.offset < y.offset;
   });
   // Groups of misses adjacent on disk become one request each.
   struct Group {
@@ -383,12 +386,14 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
       std::vector<size_t> sel;
       for (size_t k : cand) {
         const BlockHandle& h = hs[k];
-        const int64_t last = hi ? std::min(h.last_key, *hi - 1) : h.last_key;
+        // Copies: std::min binds references, and BlockHandle is packed.
+        const int64_t first_key = h.first_key, last_key = h.last_key;
+        const int64_t last = hi ? std::min(last_key, *hi - 1) : last_key;
         if (total >= limit && last < min_sel) break;
         sel.push_back(k);
         const bool inside = (!lo || h.first_key >= *lo) && (!hi || h.last_key < *hi);
         if (inside) total += h.count;
-        min_sel = std::min(min_sel, lo ? std::max(h.first_key, *lo) : h.first_key);
+        min_sel = std::min(min_sel, lo ? std::max(first_key, *lo) : first_key);
       }
       std::sort(sel.begin(), sel.end());
       cand = std::move(sel);

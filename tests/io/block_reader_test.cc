@@ -180,11 +180,14 @@ TEST_CASE("BlockReader: a request past the end of its file is Corruption naming 
       CAPTURE(i);
       const RandomAccessFile* f = files.file(i);
       uint64_t size = files.size(i);
-      for (auto [off, len] :
+      for (const auto& [o, l] :
            std::vector<std::pair<uint64_t, uint32_t>>{{size - 10, 11},
                                                       {size, 1},
                                                       {size + 5000, 100},
                                                       {0, static_cast<uint32_t>(size + 1)}}) {
+        // Plain variables: CAPTURE's lambda may not name a structured binding.
+        const uint64_t off = o;
+        const uint32_t len = l;
         CAPTURE(off);
         std::vector<ReadRequest> reqs = {{files.file(0), 0, 100}, {f, off, len}, {f, 0, 10}};
         std::vector<ReadBuffer> out(1);

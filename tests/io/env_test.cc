@@ -108,8 +108,9 @@ TEST_CASE("RandomAccessFile::ReadExact reads any range and names file and offset
     CHECK(*(*f)->Size() == data.size());
     CHECK((*f)->path() == path);
     if (direct) CHECK((*f)->direct_alignment() >= 512);
-    for (auto [off, n] : std::vector<std::pair<uint64_t, size_t>>{
+    for (const auto& [o, n] : std::vector<std::pair<uint64_t, size_t>>{
              {0, 1}, {1, 4095}, {4095, 2}, {4096, 4096}, {12345, 20000}, {49999, 1}, {0, 50000}}) {
+      const uint64_t off = o;  // CAPTURE's lambda may not name a structured binding
       CAPTURE(off);
       std::vector<uint8_t> got(n);
       REQUIRE((*f)->ReadExact(off, n, got.data()).ok());

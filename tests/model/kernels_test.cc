@@ -28,12 +28,14 @@ TEST_CASE("kernels: gemm, sigmoid, exp, layer norm agree with double loops at ev
     if (!CpuSupports(level)) continue;
     const KernelTable& k = KernelsFor(level);
     CHECK(k.level == level);
-    for (auto [m, n, kk] : {std::tuple{1, 1, 1},
-                            {7, 45, 13},
-                            {12, 384, 10},
-                            {13, 128, 256},
-                            {6, 33, 0},
-                            {5, 17, 3}}) {
+    for (const auto& shape : {std::tuple{1, 1, 1},
+                              {7, 45, 13},
+                              {12, 384, 10},
+                              {13, 128, 256},
+                              {6, 33, 0},
+                              {5, 17, 3}}) {
+      // Plain variables: INFO's lambda may not name a structured binding.
+      const int m = std::get<0>(shape), n = std::get<1>(shape), kk = std::get<2>(shape);
       INFO(SimdLevelName(level) << " m=" << m << " n=" << n << " k=" << kk);
       const auto a = Random(static_cast<size_t>(m) * kk, &rng);
       const auto b = Random(static_cast<size_t>(kk) * n, &rng);

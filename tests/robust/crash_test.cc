@@ -345,7 +345,10 @@ TEST_CASE("crash: SIGKILL at random moments never loses an acknowledged batch") 
     const bool read_only = rng() % 3 == 0;
     const IoBackend backend = rng() % 2 == 0 ? IoBackend::kPread : IoBackend::kAuto;
     const std::map<uint64_t, Seen> seen = ReadEverything(dir, read_only, backend, rng);
-    for (const auto& [id, s] : seen) {
+    for (const auto& entry : seen) {
+      // Plain names: the message lambdas may not capture a structured binding.
+      const uint64_t id = entry.first;
+      const Seen& s = entry.second;
       REQUIRE_MESSAGE(s.rows == s.n,
                       "batch " << id << " is partial: " << s.rows << " of " << s.n << " rows");
       if (durable.count(id) == 0) {

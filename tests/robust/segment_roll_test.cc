@@ -55,7 +55,8 @@ TEST_CASE("segment roll: a flush and a merge spanning several new segments reope
   }
   auto db = DBImpl::OpenWithEnv(dir, o, Env::Default(), t);
   REQUIRE_MESSAGE(db.ok(), "reopen: " << db.status().ToString());
-  for (const auto& [user, rows] : want) {
+  for (const auto& [u, rows] : want) {
+    const uint64_t user = u;  // CHECK_MESSAGE's lambda may not name a structured binding
     auto got = (*db)->Read("t", user, ReadOptions{});
     REQUIRE_MESSAGE(got.ok(), got.status().ToString());
     CHECK_MESSAGE(DiffRows(*got, rows) == "", "user " << user);

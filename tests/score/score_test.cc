@@ -197,7 +197,8 @@ TEST_CASE("SCORE through SQL equals model::Score on the same history") {
   users[42] = History{{7, 13, 19, 8}, {1, 0, 2, 3}};
 
   const std::vector<uint64_t> targets = {1, 7, 13, 19, 25, 31, 8, 2, 3, 60, 0, 999, 1ull << 40};
-  for (const auto& [user, h] : users) {
+  for (const auto& [u, h] : users) {
+    const uint64_t user = u;  // CAPTURE's lambda may not name a structured binding
     CAPTURE(user);
     const QueryResult r =
         Exec(conn.get(), "SELECT * FROM SCORE(m, events, user => " + std::to_string(user) +

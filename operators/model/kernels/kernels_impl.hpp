@@ -91,6 +91,13 @@ struct Kernels {
 
   static void Gemm(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
                    int ldc, bool accumulate) {
+    if (k == 0) {
+      // A·B is zero; a and b may be null, so no pointer arithmetic on them.
+      if (!accumulate) {
+        for (int i = 0; i < m; ++i) std::fill_n(c + static_cast<size_t>(i) * ldc, n, 0.0f);
+      }
+      return;
+    }
     constexpr int kMR = 6;
     constexpr int kNV = W == 1 ? 4 : 2;
     int j = 0;
