@@ -172,6 +172,9 @@ class DBImpl final : public DB {
   // the block's checksum. Every frame the read path decodes (and every one the
   // cache holds) has passed it.
   Status VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle& h) const;
+  // The header of the frame read for `h`; Corruption iff it is short or bad.
+  Result<segment::FrameHeader> FrameHeaderOf(const std::vector<uint8_t>& frame,
+                                             const BlockHandle& h) const;
   // Checks a frame read for `h` of (table_id, user); returns its header.
   Result<segment::FrameHeader> CheckFrame(const std::vector<uint8_t>& frame, const BlockHandle& h,
                                           uint32_t table_id, uint64_t user) const;

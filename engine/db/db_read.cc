@@ -238,40 +238,39 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle>
 }
 
 Status DBImpl::VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle& h) const {
-  const std::string path = segment::SegmentFileName(dir_, h.segment);
-  if (frame.size() != h.length || frame.size() < segment::kFrameHeaderSize) {
-    return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
-                              ": short frame");
-  }
-  LASER_ASSIGN_OR_RETURN(
-      segment::FrameHeader hdr,
-      segment::DecodeFrameHeader(std::span<const uint8_t>(frame.data(), segment::kFrameHeaderSize),
-                                 path, h.offset));
+  LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, FrameHeaderOf(frame, h));
   if (hdr.frame_length() != h.length) {
-    return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
-                              ": frame of " + std::to_string(hdr.frame_length()) +
+    return Status::Corruption("segment " + segment::SegmentFileName(dir_, h.segment) + " offset " +
+                              std::to_string(h.offset) + ": frame of " +
+                              std::to_string(hdr.frame_length()) +
                               " bytes where the index expects " + std::to_string(h.length));
   }
   if (hdr.count == 0) return Status::OK();  // a retiring frame holds no block
   Status st = format::VerifyBlockChecksum(
       std::span<const uint8_t>(frame.data() + segment::kFrameHeaderSize, hdr.payload_length));
-  if (!st.ok())
-    return st.WithContext("segment " + path + " frame at offset " + std::to_string(h.offset));
+  if (!st.ok()) {
+    return st.WithContext("segment " + segment::SegmentFileName(dir_, h.segment) +
+                          " frame at offset " + std::to_string(h.offset));
+  }
   return Status::OK();
 }
 
-Result<segment::FrameHeader> DBImpl::CheckFrame(const std::vector<uint8_t>& frame,
-                                                const BlockHandle& h, uint32_t table_id,
-                                                uint64_t user) const {
+Result<segment::FrameHeader> DBImpl::FrameHeaderOf(const std::vector<uint8_t>& frame,
+                                                   const BlockHandle& h) const {
   const std::string path = segment::SegmentFileName(dir_, h.segment);
   if (frame.size() != h.length || frame.size() < segment::kFrameHeaderSize) {
     return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
                               ": short frame");
   }
-  LASER_ASSIGN_OR_RETURN(
-      segment::FrameHeader hdr,
-      segment::DecodeFrameHeader(std::span<const uint8_t>(frame.data(), segment::kFrameHeaderSize),
-                                 path, h.offset));
+  return segment::DecodeFrameHeader(
+      std::span<const uint8_t>(frame.data(), segment::kFrameHeaderSize), path, h.offset);
+}
+
+Result<segment::FrameHeader> DBImpl::CheckFrame(const std::vector<uint8_t>& frame,
+                                                const BlockHandle& h, uint32_t table_id,
+                                                uint64_t user) const {
+  LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, FrameHeaderOf(frame, h));
+  const std::string path = segment::SegmentFileName(dir_, h.segment);
   if (hdr.table_id != table_id || hdr.user != user || hdr.frame_length() != h.length ||
       hdr.count != h.count) {
     return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
