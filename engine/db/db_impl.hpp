@@ -183,18 +183,19 @@ class DBImpl final : public DB {
   Status DecodeFrame(const TableSchema& schema, uint32_t table_id, uint64_t user,
                      const BlockHandle& h, const std::vector<uint8_t>& frame,
                      const std::vector<int>& proj, uint32_t row_begin, Batch* out) const;
-  // One user's answer when no memtable holds rows of the user and the blocks
-  // `chosen` (indices into hs, whose frames are frames[*next_frame ...]) are in
-  // key order: the rows with keys in [lo, hi), the newest `limit` of them
+  // One user's answer when the blocks `chosen` (indices into hs, whose frames
+  // are frames[*next_frame ...]) are in key order and the user's memtable
+  // rows *mem (already within [lo, hi), possibly none) are in key order after
+  // all of them: the rows with keys in [lo, hi), the newest `limit` of them
   // (all if 0), decoding only the blocks and rows that can be in it.
-  // Advances *next_frame past the user's frames.
+  // Advances *next_frame past the user's frames; may consume *mem.
   Result<Batch> ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint64_t user,
                                const std::vector<BlockHandle>& hs,
                                const std::vector<size_t>& chosen,
                                const std::vector<CachedBlock>& frames, size_t* next_frame,
                                const std::vector<int>& proj, size_t key_pos,
-                               std::optional<int64_t> lo, std::optional<int64_t> hi,
-                               uint64_t limit) const;
+                               std::optional<int64_t> lo, std::optional<int64_t> hi, uint64_t limit,
+                               Batch* mem) const;
   std::optional<int64_t> TtlCutoff(const TableSchema& schema) const;
   int64_t NowMs() const;
 

@@ -1,6 +1,9 @@
 // DBImpl maintenance: index load/rebuild, flush, sequence-level merge,
 // segment relocation and reclamation, the index checkpoint, the background
 // thread.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
@@ -615,6 +618,12 @@ void DBImpl::RequestFlush() {
 }
 
 void DBImpl::BackgroundLoop() {
+  if (options_.background_nice > 0) {
+    // On Linux a thread id names one thread: only this one is reniced. A
+    // failure leaves it at the process's priority, which is still correct.
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()),
+                        std::min(options_.background_nice, 19));
+  }
   std::unique_lock<std::mutex> l(bg_mu_);
   while (!bg_stop_) {
     bg_cv_.wait_for(l, std::chrono::milliseconds(tuning_.background_poll_ms));

@@ -33,6 +33,17 @@ bool InKeyOrder(const std::vector<BlockHandle>& hs, const std::vector<size_t>& c
   return true;
 }
 
+// True iff `mem` (rows of the memtables, immutable first) is in key order
+// and starts at or after the end of the last of the blocks `chosen`, which
+// InKeyOrder holds for: then blocks followed by memtable rows are in order.
+bool MemRowsAfter(const Batch& mem, size_t key_pos, const std::vector<BlockHandle>& hs,
+                  const std::vector<size_t>& chosen) {
+  if (mem.num_rows() == 0) return true;
+  const std::vector<int64_t>& keys = mem.columns[key_pos].ints;
+  if (!std::is_sorted(keys.begin(), keys.end())) return false;
+  return chosen.empty() || keys.front() >= hs[chosen.back()].last_key;
+}
+
 // Keeps rows [begin, end) of every column of *b.
 void KeepRows(size_t begin, size_t end, Batch* b) {
   const size_t n = b->num_rows();
@@ -73,17 +84,21 @@ Result<Batch> DBImpl::ReadOrderedRun(const TableSchema& schema, uint32_t table_i
                                      const std::vector<CachedBlock>& frames, size_t* next_frame,
                                      const std::vector<int>& proj, size_t key_pos,
                                      std::optional<int64_t> lo, std::optional<int64_t> hi,
-                                     uint64_t limit) const {
+                                     uint64_t limit, Batch* mem) const {
   Batch all;
   const bool inside = std::all_of(chosen.begin(), chosen.end(), [&](size_t k) {
     return (!lo || hs[k].first_key >= *lo) && (!hi || hs[k].last_key < *hi);
   });
+  // The memtable rows are in range already and come after every block row.
+  const uint64_t m = mem->num_rows();
   if (inside) {
     // Every event of the blocks is in range: skip the rows before the last
     // `limit` by count alone, whole blocks without reading them.
+    if (limit > 0 && m > limit) KeepRows(m - limit, m, mem);
+    const uint64_t from_blocks = limit == 0 ? UINT64_MAX : limit - mem->num_rows();
     uint64_t total = 0;
     for (size_t k : chosen) total += hs[k].count;
-    const uint64_t skip = limit > 0 && limit < total ? total - limit : 0;
+    const uint64_t skip = from_blocks < total ? total - from_blocks : 0;
     uint64_t start = 0;
     for (size_t k : chosen) {
       const uint64_t count = hs[k].count;
@@ -101,6 +116,7 @@ Result<Batch> DBImpl::ReadOrderedRun(const TableSchema& schema, uint32_t table_i
           DecodeFrame(schema, table_id, user, hs[k], *frames[(*next_frame)++], proj, 0, &all));
     }
   }
+  if (mem->num_rows() > 0) compaction::AppendRows(*mem, &all);
   if (all.num_columns() == 0) {
     rowcodec::InitProjection(schema, std::vector<uint32_t>(proj.begin(), proj.end()), &all);
   }
@@ -406,13 +422,14 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
   size_t next_frame = 0;
   for (size_t i = 0; i < users.size(); ++i) {
     const std::vector<BlockHandle>& hs = handles[i];
-    if (!two_phase && !empty_range && mem_rows[i].num_rows() == 0 && InKeyOrder(hs, chosen[i])) {
-      // The common case after a merge: the blocks alone, already in key
-      // order, so the answer is a contiguous tail of their rows and only that
-      // tail needs decoding.
+    if (!two_phase && !empty_range && InKeyOrder(hs, chosen[i]) &&
+        MemRowsAfter(mem_rows[i], key_pos, hs, chosen[i])) {
+      // The common case: blocks in key order (as after a merge) and memtable
+      // rows newer than all of them, so the answer is a contiguous tail and
+      // only that tail needs decoding.
       LASER_ASSIGN_OR_RETURN(
           out[i], ReadOrderedRun(schema, table_id, users[i], hs, chosen[i], frames, &next_frame,
-                                 proj_int, key_pos, lo, hi, limit));
+                                 proj_int, key_pos, lo, hi, limit, &mem_rows[i]));
       if (added_key) {
         out[i].names.pop_back();
         out[i].columns.pop_back();

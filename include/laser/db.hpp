@@ -41,6 +41,11 @@ struct Options {
   IoBackend io_backend = IoBackend::kAuto;  // kAuto: io_uring if the probe passes
   bool direct_io = true;                    // O_DIRECT reads of segment files
   bool background_merge = true;             // sequence-level merge thread
+  // The nice value (0..19) of the background flush and merge thread. Above 0
+  // it gives way to reads and appends when every core is busy, so that query
+  // latency during heavy ingest stays near its idle level; appends still
+  // flush themselves when the background falls behind (see memtable_bytes).
+  int background_nice = 10;
   // Wall clock in milliseconds since the epoch, used for TTL; null = system clock.
   std::function<int64_t()> clock_ms;
 };
