@@ -65,7 +65,7 @@ std::unique_ptr<Renderer> MakeDelimitedRenderer(OutputMode mode, const RenderOpt
 std::unique_ptr<Renderer> MakeJsonRenderer(bool lines, std::ostream& out);
 std::unique_ptr<Renderer> MakeLineRenderer(const RenderOptions& options, std::ostream& out);
 
-// JSON string literal for s, quotes included (control bytes as \uXXXX).
+// JSON string literal for s, quotes included (control bytes as \u00hh escapes).
 std::string JsonQuote(std::string_view s);
 
 }  // namespace laser::shell

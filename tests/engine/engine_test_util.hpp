@@ -16,16 +16,13 @@
 
 #include "engine/db/db_impl.hpp"
 #include "laser/db.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace laser::testing {
 
 class ScratchDir {
  public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "laser_engine_XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
+  ScratchDir() { path_ = NewTempDir("laser_engine_"); }
   ~ScratchDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);

@@ -10,17 +10,14 @@
 #include <vector>
 
 #include "engine/io/env.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace laser::testing {
 
 // A fresh directory under the system temp dir, removed with its contents.
 class ScratchDir {
  public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "laser_io_XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
+  ScratchDir() { path_ = NewTempDir("laser_io_"); }
   ~ScratchDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);

@@ -9,17 +9,14 @@
 
 #include "laser/batch.hpp"
 #include "laser/schema.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace laser::testing {
 
 // A fresh directory under the system temp dir, removed with its contents.
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "laser-log-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
+  TempDir() { path_ = NewTempDir("laser-log-"); }
   ~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);

@@ -17,17 +17,14 @@
 
 #include "engine/db/db_impl.hpp"
 #include "laser/db.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace laser::robust {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents.
 class ScratchDir {
  public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "laser_robust_XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
+  ScratchDir() { path_ = laser::testing::NewTempDir("laser_robust_"); }
   ~ScratchDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);

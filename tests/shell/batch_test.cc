@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "tests/shell/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace laser::shell {
 namespace {
@@ -18,11 +19,7 @@ namespace fs = std::filesystem;
 
 class TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/laser-batch-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
+  TempDir() { path_ = laser::testing::NewTempDir("laser-batch-test-"); }
   ~TempDir() { fs::remove_all(path_); }
   std::string Path(const std::string& name) const { return (path_ / name).string(); }
   std::string Write(const std::string& name, const std::string& text) const {

@@ -9,6 +9,7 @@
 
 #include "tests/shell/process.hpp"
 #include "tests/shell/pty_harness.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace laser::shell {
 namespace {
@@ -17,11 +18,7 @@ namespace fs = std::filesystem;
 
 struct Dir {
   fs::path path;
-  Dir() {
-    char tmpl[] = "/tmp/laser-pty-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
+  Dir() { path = laser::testing::NewTempDir("laser-pty-test-"); }
   ~Dir() { fs::remove_all(path); }
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };

@@ -15,19 +15,14 @@
 #include "shell/interrupt.hpp"
 #include "tests/shell/pty_harness.hpp"
 #include "tests/shell/scripted_backend.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace laser::shell {
 namespace {
 
 class TempHistory {
  public:
-  TempHistory() {
-    char tmpl[] = "/tmp/laser-history-XXXXXX";
-    const int fd = ::mkstemp(tmpl);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    path_ = tmpl;
-  }
+  TempHistory() { path_ = laser::testing::NewTempFile("laser-history-"); }
   ~TempHistory() { std::filesystem::remove(path_); }
   const std::string& path() const { return path_; }
   std::string Text() const {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tests/shell/scripted_backend.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace laser::shell {
 namespace {
@@ -65,11 +66,7 @@ TEST_CASE("interactive errors carry no line number, and bail does not end the se
 
 struct TempDir {
   std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/laser-shell-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
+  TempDir() { path = laser::testing::NewTempDir("laser-shell-test-"); }
   ~TempDir() { std::filesystem::remove_all(path); }
   std::string Write(const std::string& name, const std::string& text) const {
     std::ofstream(path / name) << text;
