@@ -68,7 +68,7 @@ BlockCache::BlockCache(size_t capacity_bytes, int shard_bits) : capacity_(capaci
 
 BlockCache::~BlockCache() = default;
 
-BlockCache::Shard& BlockCache::ShardFor(uint64_t file_id, uint64_t offset) {
+BlockCache::Shard& BlockCache::ShardFor(uint64_t file_id, uint64_t offset) const {
   // The top bits pick the shard; the map inside uses the whole hash.
   uint64_t h = Mix(file_id, offset);
   return *shards_[static_cast<size_t>((h >> 32) & (shards_.size() - 1))];
@@ -113,6 +113,13 @@ CachedBlock BlockCache::Lookup(uint64_t file_id, uint64_t offset) {
   ++s.hits;
   s.lru.splice(s.lru.begin(), s.lru, found->second);
   return found->second->block;
+}
+
+bool BlockCache::Contains(uint64_t file_id, uint64_t offset) const {
+  if (!enabled()) return false;
+  Shard& s = ShardFor(file_id, offset);
+  std::lock_guard<std::mutex> l(s.mu);
+  return s.index.count(Key{file_id, offset}) != 0;
 }
 
 bool BlockCache::Erase(uint64_t file_id, uint64_t offset) {

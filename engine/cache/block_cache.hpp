@@ -48,6 +48,11 @@ class BlockCache {
   // used, or null iff it is not cached. Counts a hit or a miss.
   CachedBlock Lookup(uint64_t file_id, uint64_t offset);
 
+  // Returns true iff (file_id, offset) is cached. Counts neither a hit nor a
+  // miss and leaves the LRU order alone: a probe for the engine's own upkeep
+  // (is this user's data hot?), not a read.
+  bool Contains(uint64_t file_id, uint64_t offset) const;
+
   // Drops (file_id, offset); returns true iff it was cached.
   bool Erase(uint64_t file_id, uint64_t offset);
 
@@ -59,7 +64,7 @@ class BlockCache {
 
  private:
   struct Shard;
-  Shard& ShardFor(uint64_t file_id, uint64_t offset);
+  Shard& ShardFor(uint64_t file_id, uint64_t offset) const;
 
   size_t capacity_;
   std::vector<std::unique_ptr<Shard>> shards_;

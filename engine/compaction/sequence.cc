@@ -104,14 +104,17 @@ void AppendRows(const Batch& src, Batch* dst) {
   for (size_t i = 0; i < src.columns.size(); ++i) {
     const ColumnVector& s = src.columns[i];
     ColumnVector& d = dst->columns[i];
-    if (!s.nulls.empty() && d.nulls.empty()) d.nulls.assign(before, 0);
+    // Decided before extending: with no rows in dst yet, its flags are empty
+    // whether or not src has any.
+    const bool flags = !s.nulls.empty() || !d.nulls.empty();
+    if (flags) d.nulls.resize(before, 0);
     Extend(s.ints, &d.ints);
     Extend(s.uints, &d.uints);
     Extend(s.floats, &d.floats);
     Extend(s.strings, &d.strings);
-    if (!d.nulls.empty()) {
+    if (flags) {
       if (s.nulls.empty()) {
-        d.nulls.resize(d.nulls.size() + s.size(), 0);
+        d.nulls.resize(before + s.size(), 0);
       } else {
         Extend(s.nulls, &d.nulls);
       }

@@ -655,7 +655,7 @@ Stats DBImpl::GetStats() {
       }
       s.users += mem_users.size();
     }
-    s.events += mem_->NumEvents() + (imm_ ? imm_->NumEvents() : 0);
+    s.events += mem_->NumEvents() + (imm_ ? imm_->NumEvents() - imm_installed_events_ : 0);
     s.memtable_bytes = mem_->ApproximateBytes() + (imm_ ? imm_->ApproximateBytes() : 0);
   }
   {

@@ -52,8 +52,9 @@ struct EngineTuning {
   // A sealed segment whose live bytes fall below this fraction of its size is
   // relocated (its live users are merged into the active segment).
   double relocate_below_live_fraction = 0.5;
-  uint32_t merge_batch_users = 64;    // users per merge commit
-  uint32_t background_poll_ms = 200;  // background thread wake-up
+  uint32_t merge_batch_users = 64;      // users per merge commit
+  uint32_t install_chunk_users = 1024;  // users per index update of a flush
+  uint32_t background_poll_ms = 200;    // background thread wake-up
 };
 
 class DBImpl final : public DB {
@@ -106,6 +107,7 @@ class DBImpl final : public DB {
   // Read requests issued to the block reader (after cache hits and
   // coalescing of adjacent blocks) since open.
   uint64_t disk_reads() const { return disk_reads_.load(); }
+  BlockCacheStats cache_stats() const { return cache_->stats(); }
   // The handles of one user (for tests that look at the layout).
   std::vector<BlockHandle> HandlesOf(std::string_view table, uint64_t user) const;
 
@@ -143,8 +145,13 @@ class DBImpl final : public DB {
   Status FlushImmutableLocked();
   Status EnsureSegmentLocked();
   // Appends frames; on error the active segment is abandoned (its committed
-  // prefix stays valid).
-  Result<BlockHandle> WriteFrameLocked(segment::FrameHeader h, std::span<const uint8_t> payload);
+  // prefix stays valid). If `frame` is non-null it receives the frame's bytes
+  // as written, for the cache.
+  Result<BlockHandle> WriteFrameLocked(segment::FrameHeader h, std::span<const uint8_t> payload,
+                                       CachedBlock* frame);
+  // True iff the block cache holds `h`'s frame: the user's data is hot, so
+  // the frames that replace or extend it are worth caching as they are written.
+  bool CachedNow(const BlockHandle& h) const;
   // Drops the active segment after a failed write or commit.
   void AbandonSegmentLocked();
   // Syncs the active segment and commits `segs` (plus, for a flush, the WAL
@@ -165,8 +172,11 @@ class DBImpl final : public DB {
   // Reads the frames of `handles` (cache first, then one batched read of the
   // misses, adjacent frames coalesced); result i is handles[i]'s frame.
   Result<std::vector<CachedBlock>> ReadFrames(std::span<const BlockHandle> handles,
-                                              const std::map<uint64_t, FilePtr>& files);
-  // Same, capturing the files itself. REQUIRES maint_mu_ (no segment can go).
+                                              const std::map<uint64_t, FilePtr>& files,
+                                              bool fill_cache);
+  // For maintenance: the files are captured here, and frames read from disk
+  // are not cached (they are about to be rewritten). REQUIRES maint_mu_ (no
+  // segment can go).
   Result<std::vector<CachedBlock>> ReadFramesLocked(std::span<const BlockHandle> handles);
   // Checks the bytes read for `h` from disk: the frame header, its length and
   // the block's checksum. Every frame the read path decodes (and every one the
@@ -220,6 +230,12 @@ class DBImpl final : public DB {
   std::map<std::string, TablePtr> tables_;  // lower-cased name -> table
   std::shared_ptr<MemTable> mem_;
   std::shared_ptr<MemTable> imm_;
+  // A flush installs imm_'s blocks in the index a chunk of users at a time,
+  // so that no reader waits for the whole memtable. Every group of imm_ at or
+  // below this (table id, user) is in the index already, and reads skip its
+  // rows in imm_; imm_installed_events_ counts those rows.
+  std::optional<std::pair<uint32_t, uint64_t>> imm_installed_;
+  uint64_t imm_installed_events_ = 0;
   std::map<uint64_t, FilePtr> segment_files_;  // id -> open file
 
   // Maintenance state (maint_mu_).

@@ -167,10 +167,17 @@ Status DBImpl::EnsureSegmentLocked() {
 }
 
 Result<BlockHandle> DBImpl::WriteFrameLocked(segment::FrameHeader h,
-                                             std::span<const uint8_t> payload) {
+                                             std::span<const uint8_t> payload, CachedBlock* frame) {
   LASER_RETURN_IF_ERROR(EnsureSegmentLocked());
   h.write_id = next_write_id_++;
   LASER_ASSIGN_OR_RETURN(uint64_t offset, active_->Append(h, payload));
+  if (frame != nullptr) {
+    auto bytes = std::make_shared<std::vector<uint8_t>>();
+    bytes->reserve(h.frame_length());
+    segment::EncodeFrameHeader(h, bytes.get());
+    bytes->insert(bytes->end(), payload.begin(), payload.end());
+    *frame = std::move(bytes);
+  }
   return BlockHandle{h.first_key,
                      h.last_key,
                      offset,
@@ -178,6 +185,8 @@ Result<BlockHandle> DBImpl::WriteFrameLocked(segment::FrameHeader h,
                      static_cast<uint32_t>(h.frame_length()),
                      h.count};
 }
+
+bool DBImpl::CachedNow(const BlockHandle& h) const { return cache_->Contains(h.segment, h.offset); }
 
 void DBImpl::AbandonSegmentLocked() {
   // Frames written after the last commit must never become part of a
@@ -248,7 +257,9 @@ Status DBImpl::FlushImmutableLocked() {
   struct Added {
     uint32_t table_id;
     uint64_t user;
+    uint64_t events;
     std::vector<BlockHandle> handles;
+    std::vector<CachedBlock> frames;  // handles' frames, iff the user is hot
   };
   std::vector<Added> added;
   std::map<uint64_t, SegmentEntry> segs = segs_;
@@ -262,7 +273,17 @@ Status DBImpl::FlushImmutableLocked() {
       Batch rows;
       const std::vector<uint32_t> all = rowcodec::AllColumns(schema);
       LASER_RETURN_IF_ERROR(it.AppendRows(schema, all, &rows));
-      Added a{it.table_id(), it.user(), {}};
+      Added a{it.table_id(), it.user(), rows.num_rows(), {}, {}};
+      // A user whose newest block is cached is being read: its new blocks
+      // go into the cache as they are written, so that its next read finds
+      // them there instead of on disk.
+      bool hot = false;
+      if (cache_->enabled()) {
+        std::shared_lock<std::shared_mutex> l(state_mu_);
+        const TablePtr t = FindTableById(a.table_id);
+        const std::optional<BlockHandle> last = t ? t->index->Last(a.user) : std::nullopt;
+        hot = last && CachedNow(*last);
+      }
       const std::vector<int64_t>& keys = rows.columns[schema.order_key].ints;
       size_t begin = 0;
       for (size_t end : compaction::ChunkEnds(rows, format::kMaxBlockEvents)) {
@@ -275,12 +296,16 @@ Status DBImpl::FlushImmutableLocked() {
         h.user = a.user;
         h.first_key = keys[begin];
         h.last_key = keys[end - 1];
+        CachedBlock frame;
         LASER_ASSIGN_OR_RETURN(
             BlockHandle handle,
-            WriteFrameLocked(h, std::span<const uint8_t>(
-                                    reinterpret_cast<const uint8_t*>(block.data()), block.size())));
+            WriteFrameLocked(h,
+                             std::span<const uint8_t>(
+                                 reinterpret_cast<const uint8_t*>(block.data()), block.size()),
+                             hot ? &frame : nullptr));
         segs[handle.segment].live_bytes += handle.length;
         a.handles.push_back(handle);
+        if (hot) a.frames.push_back(std::move(frame));
         begin = end;
       }
       added.push_back(std::move(a));
@@ -291,15 +316,40 @@ Status DBImpl::FlushImmutableLocked() {
     AbandonSegmentLocked();
     return st.WithContext("flush of " + dir_);
   }
+  for (Added& a : added) {
+    for (size_t k = 0; k < a.frames.size(); ++k) {
+      cache_->Insert(a.handles[k].segment, a.handles[k].offset, std::move(a.frames[k]));
+    }
+    a.frames.clear();
+  }
+  // Installed a chunk of users at a time: readers and appends wait for one
+  // chunk, not for the whole memtable (tens of milliseconds for 10^5 users).
+  for (size_t i = 0; i < added.size(); i += tuning_.install_chunk_users) {
+    const size_t end = std::min(added.size(), i + tuning_.install_chunk_users);
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    for (size_t k = i; k < end; ++k) {
+      const Added& a = added[k];
+      const TablePtr t = FindTableById(a.table_id);
+      if (t != nullptr) t->index->Append(a.user, a.handles);
+      imm_installed_events_ += a.events;
+    }
+    imm_installed_ = std::make_pair(added[end - 1].table_id, added[end - 1].user);
+  }
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
-    for (const Added& a : added) {
-      TablePtr t = FindTableById(a.table_id);
-      if (t == nullptr) continue;
-      t->index->Append(a.user, a.handles);
-      NoteDirtyLocked(a.table_id, a.user, t->index->Get(a.user), t->schema);
-    }
     imm_.reset();
+    imm_installed_.reset();
+    imm_installed_events_ = 0;
+  }
+  for (size_t i = 0; i < added.size(); i += tuning_.install_chunk_users) {
+    const size_t end = std::min(added.size(), i + tuning_.install_chunk_users);
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    for (size_t k = i; k < end; ++k) {
+      const TablePtr t = FindTableById(added[k].table_id);
+      if (t != nullptr) {
+        NoteDirtyLocked(added[k].table_id, added[k].user, t->index->Get(added[k].user), t->schema);
+      }
+    }
   }
   // Every record of the flushed memtable is in segment files now.
   auto wals = wal::ListWalFiles(env_, dir_, 0);
@@ -351,6 +401,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
     std::vector<BlockHandle> keep;     // handles before the rewritten suffix
     std::vector<BlockHandle> rewrite;  // the suffix
     std::vector<BlockHandle> written;
+    std::vector<CachedBlock> frames;  // written's frames, iff the suffix was cached
   };
   std::vector<Job> jobs;
   std::map<uint32_t, TableSchema> schemas;
@@ -365,7 +416,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
                                          force_full);
       if (!begin) continue;
       schemas[table_id] = t->schema;
-      Job j{t, user, {}, {}, {}};
+      Job j{t, user, {}, {}, {}, {}};
       j.keep.assign(hs.begin(), hs.begin() + static_cast<ptrdiff_t>(*begin));
       j.rewrite.assign(hs.begin() + static_cast<ptrdiff_t>(*begin), hs.end());
       jobs.push_back(std::move(j));
@@ -376,6 +427,9 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
   Status st = [&]() -> Status {
     for (Job& j : jobs) {
       const TableSchema& schema = schemas[j.table->id];
+      // A user being read keeps its tail in the cache across the rewrite.
+      const bool hot = std::any_of(j.rewrite.begin(), j.rewrite.end(),
+                                   [&](const BlockHandle& h) { return CachedNow(h); });
       LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames, ReadFramesLocked(j.rewrite));
       Batch all;
       uint64_t lo = UINT64_MAX, hi = 0;
@@ -434,12 +488,16 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
           h.replaces_hi = hi;
           first_frame = false;
         }
+        CachedBlock frame;
         LASER_ASSIGN_OR_RETURN(
             BlockHandle handle,
-            WriteFrameLocked(h, std::span<const uint8_t>(
-                                    reinterpret_cast<const uint8_t*>(block.data()), block.size())));
+            WriteFrameLocked(h,
+                             std::span<const uint8_t>(
+                                 reinterpret_cast<const uint8_t*>(block.data()), block.size()),
+                             hot ? &frame : nullptr));
         segs[handle.segment].live_bytes += handle.length;
         j.written.push_back(handle);
+        if (hot) j.frames.push_back(std::move(frame));
         begin = end;
       }
       if (first_frame) {
@@ -451,7 +509,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
         h.user = j.user;
         h.replaces_lo = lo;
         h.replaces_hi = hi;
-        LASER_ASSIGN_OR_RETURN(BlockHandle handle, WriteFrameLocked(h, {}));
+        LASER_ASSIGN_OR_RETURN(BlockHandle handle, WriteFrameLocked(h, {}, nullptr));
         handle.first_key = INT64_MAX;
         handle.last_key = INT64_MAX;
         segs[handle.segment].live_bytes += handle.length;
@@ -465,12 +523,22 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
     AbandonSegmentLocked();
     return st.WithContext("merge in " + dir_);
   }
+  for (Job& j : jobs) {
+    for (size_t k = 0; k < j.frames.size(); ++k) {
+      cache_->Insert(j.written[k].segment, j.written[k].offset, std::move(j.frames[k]));
+    }
+    j.frames.clear();
+  }
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
     for (Job& j : jobs) {
       j.keep.insert(j.keep.end(), j.written.begin(), j.written.end());
       j.table->index->Set(j.user, j.keep);
     }
+  }
+  // The rewritten frames are dead: their cache space goes to live ones.
+  for (const Job& j : jobs) {
+    for (const BlockHandle& h : j.rewrite) cache_->Erase(h.segment, h.offset);
   }
   merges_ += jobs.size();
   relocate_check_ = true;

@@ -99,6 +99,10 @@ Result<Batch> DBImpl::ReadOrderedRun(const TableSchema& schema, uint32_t table_i
     uint64_t total = 0;
     for (size_t k : chosen) total += hs[k].count;
     const uint64_t skip = from_blocks < total ? total - from_blocks : 0;
+    // The answer's size is known: one allocation per column, no regrowth
+    // while the blocks are appended.
+    rowcodec::InitProjection(schema, std::vector<uint32_t>(proj.begin(), proj.end()), &all);
+    for (ColumnVector& c : all.columns) c.Reserve(total - skip + mem->num_rows());
     uint64_t start = 0;
     for (size_t k : chosen) {
       const uint64_t count = hs[k].count;
@@ -173,11 +177,12 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFramesLocked(std::span<const BlockH
     std::shared_lock<std::shared_mutex> l(state_mu_);
     files = FilesOfLocked(handles);
   }
-  return ReadFrames(handles, files);
+  return ReadFrames(handles, files, /*fill_cache=*/false);
 }
 
 Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle> handles,
-                                                    const std::map<uint64_t, FilePtr>& files) {
+                                                    const std::map<uint64_t, FilePtr>& files,
+                                                    bool fill_cache) {
   std::vector<CachedBlock> out(handles.size());
   std::vector<size_t> misses;
   for (size_t i = 0; i < handles.size(); ++i) {
@@ -246,7 +251,7 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle>
           data.begin() + static_cast<ptrdiff_t>(rel + h.length));
       // Checked once here, so that decoding a cached frame need not.
       LASER_RETURN_IF_ERROR(VerifyFrame(*frame, h));
-      if (cache_->enabled()) cache_->Insert(h.segment, h.offset, frame);
+      if (fill_cache) cache_->Insert(h.segment, h.offset, frame);
       out[i] = std::move(frame);
     }
   }
@@ -308,6 +313,7 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
   TableSchema schema;
   uint32_t table_id = 0;
   std::shared_ptr<MemTable> mem, imm;
+  std::optional<std::pair<uint32_t, uint64_t>> imm_installed;
   std::vector<std::vector<BlockHandle>> handles(users.size());
   std::map<uint64_t, FilePtr> files;
   {
@@ -318,6 +324,7 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
     table_id = t->id;
     mem = mem_;
     imm = imm_;
+    imm_installed = imm_installed_;
     for (size_t i = 0; i < users.size(); ++i) {
       handles[i] = t->index->Get(users[i]);
       for (auto& [id, f] : FilesOfLocked(handles[i])) files.emplace(id, f);
@@ -374,7 +381,9 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
   for (size_t i = 0; i < users.size(); ++i) {
     if (empty_range) continue;
     Batch& mb = mem_rows[i];
-    for (const MemTable* m : {imm.get(), mem.get()}) {
+    // Rows of imm whose blocks the index holds already are read from those.
+    const bool imm_in_index = imm_installed && std::make_pair(table_id, users[i]) <= *imm_installed;
+    for (const MemTable* m : {imm_in_index ? nullptr : imm.get(), mem.get()}) {
       if (m == nullptr) continue;
       // Only the newest `limit` of each memtable can be among the newest
       // `limit` of all.
@@ -416,7 +425,8 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
     for (size_t k : cand) wanted.push_back(hs[k]);
     chosen[i] = std::move(cand);
   }
-  LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames, ReadFrames(wanted, files));
+  LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames,
+                         ReadFrames(wanted, files, /*fill_cache=*/true));
 
   std::vector<Batch> out(users.size());
   size_t next_frame = 0;

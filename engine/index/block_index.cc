@@ -41,6 +41,12 @@ std::vector<BlockHandle> TableIndex::Get(uint64_t user) const {
 
 bool TableIndex::Contains(uint64_t user) const { return Find(user) != nullptr; }
 
+std::optional<BlockHandle> TableIndex::Last(uint64_t user) const {
+  Blocks* const* slot = Find(user);
+  if (slot == nullptr || (*slot)->n == 0) return std::nullopt;
+  return (*slot)->h[(*slot)->n - 1];
+}
+
 TableIndex::Blocks* TableIndex::NewBlocks(std::span<const BlockHandle> a,
                                           std::span<const BlockHandle> b) {
   const size_t n = a.size() + b.size();

@@ -50,6 +50,8 @@ class TableIndex {
   // The handles of `user` in write order (empty iff unknown).
   std::vector<BlockHandle> Get(uint64_t user) const;
   bool Contains(uint64_t user) const;
+  // The user's last handle in write order; nullopt iff the user is unknown.
+  std::optional<BlockHandle> Last(uint64_t user) const;
   // Appends `handles` after the user's existing ones (creating the user).
   void Append(uint64_t user, std::span<const BlockHandle> handles);
   // Replaces the user's handles; an empty span removes the user.

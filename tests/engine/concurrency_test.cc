@@ -18,6 +18,9 @@ TEST_CASE("readers during appends, flushes and background merge see consistent p
   EngineTuning tuning;
   tuning.background_poll_ms = 5;
   tuning.segment_target_bytes = 256 << 10;
+  // Flushes install the 8 users' blocks 3 at a time: reads run between the
+  // chunks and must skip the installed users' memtable rows, and only theirs.
+  tuning.install_chunk_users = 3;
   auto db = OpenDb(dir.db(), opts, Env::Default(), tuning);
   const TableSchema schema = EventsSchema();
   REQUIRE(db->CreateTable(schema).ok());

@@ -322,6 +322,37 @@ TEST_CASE("index checkpoint round trip, staleness and damage") {
   }
 }
 
+TEST_CASE("AppendRows keeps NULL flags into columns that exist but hold no rows") {
+  // The read path creates the answer's columns before any row arrives; rows
+  // appended from the memtable must keep their NULLs.
+  Batch src;
+  src.AddColumn("a", Type::kI64);
+  src.AddColumn("b", Type::kString);
+  src.columns[0].Append(Value::Int(1));
+  src.columns[0].Append(Value::Null());
+  src.columns[1].Append(Value::String("x"));
+  src.columns[1].Append(Value::String("y"));
+  Batch dst;
+  dst.AddColumn("a", Type::kI64);
+  dst.AddColumn("b", Type::kString);
+  compaction::AppendRows(src, &dst);
+  REQUIRE(dst.num_rows() == 2);
+  CHECK(!dst.columns[0].IsNull(0));
+  CHECK(dst.columns[0].IsNull(1));
+  CHECK(dst.columns[1].nulls.empty());
+  // Rows without NULLs after rows with some: flags of 0 for the new rows.
+  Batch plain;
+  plain.AddColumn("a", Type::kI64);
+  plain.AddColumn("b", Type::kString);
+  plain.columns[0].Append(Value::Int(3));
+  plain.columns[1].Append(Value::String("z"));
+  compaction::AppendRows(plain, &dst);
+  REQUIRE(dst.num_rows() == 3);
+  REQUIRE(dst.columns[0].nulls.size() == 3);
+  CHECK(!dst.columns[0].IsNull(2));
+  CHECK(dst.columns[0].Get(2) == Value::Int(3));
+}
+
 TEST_CASE("merge policy") {
   using compaction::PlanMerge;
   // Adjacent blocks form one run: nothing to do.
