@@ -133,20 +133,26 @@ std::vector<size_t> ChunkEnds(const Batch& rows, size_t max_events) {
       fixed += 8;
     }
   }
+  // Filled from the newest row back: the last chunk is a full one and the
+  // short remainder, if any, is the oldest. A last-N read (N up to a full
+  // chunk) then needs one block, and the cache holds one block per user
+  // being read rather than a short last block plus the one before it.
   std::vector<size_t> ends;
+  if (n == 0) return ends;
+  ends.push_back(n);
   size_t bytes = 0, count = 0;
-  for (size_t r = 0; r < n; ++r) {
+  for (size_t r = n; r-- > 0;) {
     size_t row_bytes = fixed;
     for (const ColumnVector* c : strings) row_bytes += c->strings[r].size() + 4;
     if (count > 0 && (bytes + row_bytes > kBlockRawBytes || count >= max_events)) {
-      ends.push_back(r);
+      ends.push_back(r + 1);
       bytes = 0;
       count = 0;
     }
     bytes += row_bytes;
     ++count;
   }
-  if (count > 0) ends.push_back(n);
+  std::reverse(ends.begin(), ends.end());
   return ends;
 }
 

@@ -21,6 +21,10 @@ inline constexpr uint64_t kExtentEvents = 1024;
 // A block holds at most this many raw (decoded) bytes, so a short read decodes
 // little beyond what it needs.
 inline constexpr size_t kBlockRawBytes = 64u << 10;
+// Events per block written by flushes and merges (the format allows up to
+// format::kMaxBlockEvents). A merged extent's newest block holds this many,
+// so the newest ~1000 events, the common read, are one block of a few KiB.
+inline constexpr size_t kBlockEvents = 1024;
 
 // A maximal range [begin, end) of handles that are adjacent in one segment
 // file (one read covers them).
@@ -56,7 +60,8 @@ void AppendRows(const Batch& src, Batch* dst);
 
 // Splits rows [0, n) of `rows` into consecutive chunks of at most
 // kBlockRawBytes estimated raw bytes (at least one row each) and at most
-// `max_events` rows; returns the chunk ends.
+// `max_events` rows, filled from the last row back (only the first chunk
+// may be short); returns the chunk ends, ascending.
 std::vector<size_t> ChunkEnds(const Batch& rows, size_t max_events);
 
 }  // namespace laser::compaction

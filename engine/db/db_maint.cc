@@ -286,7 +286,7 @@ Status DBImpl::FlushImmutableLocked() {
       }
       const std::vector<int64_t>& keys = rows.columns[schema.order_key].ints;
       size_t begin = 0;
-      for (size_t end : compaction::ChunkEnds(rows, format::kMaxBlockEvents)) {
+      for (size_t end : compaction::ChunkEnds(rows, compaction::kBlockEvents)) {
         block.clear();
         LASER_RETURN_IF_ERROR(format::EncodeBlock(schema, a.user, rows, begin, end, &block));
         segment::FrameHeader h;
@@ -473,7 +473,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
       size_t begin = 0;
       std::string block;
       bool first_frame = true;
-      for (size_t end : compaction::ChunkEnds(sorted, format::kMaxBlockEvents)) {
+      for (size_t end : compaction::ChunkEnds(sorted, compaction::kBlockEvents)) {
         block.clear();
         LASER_RETURN_IF_ERROR(format::EncodeBlock(schema, j.user, sorted, begin, end, &block));
         segment::FrameHeader h;

@@ -353,6 +353,23 @@ TEST_CASE("AppendRows keeps NULL flags into columns that exist but hold no rows"
   CHECK(dst.columns[0].Get(2) == Value::Int(3));
 }
 
+TEST_CASE("ChunkEnds fills blocks from the newest row back") {
+  Batch rows;
+  rows.AddColumn("ts", Type::kTimestamp);
+  for (int64_t i = 0; i < 2500; ++i) rows.columns[0].ints.push_back(i);
+  // Only the oldest chunk is short: the newest 1024 rows are one block.
+  CHECK(compaction::ChunkEnds(rows, 1024) == std::vector<size_t>{452, 1476, 2500});
+  CHECK(compaction::ChunkEnds(rows, 2500) == std::vector<size_t>{2500});
+  CHECK(compaction::ChunkEnds(rows, 1).size() == 2500);
+  // The raw-bytes bound applies the same way: 8 bytes a row here.
+  const size_t per_block = compaction::kBlockRawBytes / 8;
+  Batch wide;
+  wide.AddColumn("ts", Type::kTimestamp);
+  for (size_t i = 0; i < per_block + 10; ++i) wide.columns[0].ints.push_back(0);
+  CHECK(compaction::ChunkEnds(wide, SIZE_MAX) == std::vector<size_t>{10, per_block + 10});
+  CHECK(compaction::ChunkEnds(Batch{}, 1024).empty());
+}
+
 TEST_CASE("merge policy") {
   using compaction::PlanMerge;
   // Adjacent blocks form one run: nothing to do.
