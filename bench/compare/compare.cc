@@ -74,8 +74,12 @@ struct Flags {
   uint64_t categories = 500;
   uint64_t cache_mib = 256;
   uint64_t heavy_min = 10000;
-  int queries = 400;  // measured queries per (N, user class, threads) and system
-  int warmup = 100;   // unmeasured queries before each measurement
+  int queries = 2000;  // measured queries per (N, user class, threads) and system
+  int warmup = 100;    // unmeasured queries before each measurement
+  // Uniform last-N queries per system that fill its block cache before the
+  // query rows and again after the real-time reopen; -1 = 3 x users, after
+  // which 95% of the users have been read at least once.
+  int64_t fill = -1;
   std::vector<uint64_t> last_ns = {100, 1000, 10000};
   int max_threads = 2;
   double rt_seconds = 10;
@@ -104,7 +108,7 @@ const char* kUsage =
     "usage: bench_compare [--small] [--dir=PATH] [--out=DIR] [--users=40000] "
     "[--median-len=1000] [--sigma=1.3] [--min-len=10] [--max-len=100000] "
     "[--max-users-div=2000] [--items=1000000] [--zipf=1.0] [--categories=500] "
-    "[--cache-mib=256] [--heavy-min=10000] [--queries=400] [--warmup=100] "
+    "[--cache-mib=256] [--heavy-min=10000] [--queries=2000] [--warmup=100] [--fill=3*USERS] "
     "[--last-n=100,1000,10000] [--threads=2] [--rt-seconds=10] [--rt-batch=10] "
     "[--rt-sync] [--device-reads=200] [--seed=42] [--keep]";
 
@@ -170,6 +174,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.queries = std::atoi(v.c_str());
     } else if (name == "--warmup") {
       f.warmup = std::atoi(v.c_str());
+    } else if (name == "--fill") {
+      f.fill = std::strtoll(v.c_str(), nullptr, 10);
     } else if (name == "--last-n") {
       f.last_ns.clear();
       for (size_t p = 0; p < v.size();) {
@@ -194,7 +200,7 @@ Flags ParseFlags(int argc, char** argv) {
   }
   if (f.users == 0 || f.min_len == 0 || f.max_len < f.min_len || f.items == 0 ||
       f.categories == 0 || f.queries <= 0 || f.warmup < 0 || f.max_threads <= 0 ||
-      f.rt_batch <= 0 || f.last_ns.empty() || f.max_users_div == 0) {
+      f.rt_batch <= 0 || f.last_ns.empty() || f.max_users_div == 0 || f.fill < -1) {
     Die(std::string("sizes must be positive and --max-len >= --min-len\n") + kUsage);
   }
   for (uint64_t n : f.last_ns) {
@@ -873,6 +879,27 @@ void RunPhase(const std::vector<System*>& systems, const std::vector<uint64_t>& 
   }
 }
 
+// Brings a system's block cache to its steady state, as a service that has
+// run for a while has it: uniformly chosen users' last n events, on every
+// query thread, none of it measured. Without this the cache of every system
+// is still filling during the query rows, each miss lands in memory never
+// touched before, and the rows measure a cold start rather than a cache
+// several times smaller than the data.
+void FillCache(const Flags& f, const Dataset& ds, System* sys, uint64_t n, uint64_t queries) {
+  std::vector<std::thread> th;
+  for (int t = 0; t < f.max_threads; ++t) {
+    th.emplace_back([&, t] {
+      std::mt19937_64 rng(f.seed + 3003 + static_cast<uint64_t>(t));
+      Answer a;
+      for (uint64_t i = static_cast<uint64_t>(t); i < queries;
+           i += static_cast<uint64_t>(f.max_threads)) {
+        sys->LastN(Dataset::Id(rng() % ds.users()), n, &a);
+      }
+    });
+  }
+  for (auto& x : th) x.join();
+}
+
 struct RealTime {
   double events_per_s = 0;
   double query_p99_ms = 0;
@@ -1064,6 +1091,16 @@ int main(int argc, char** argv) {
                  static_cast<double>(disk[s]) / 1048576.0);
   }
 
+  const uint64_t rt_n =
+      std::find(f.last_ns.begin(), f.last_ns.end(), 1000) != f.last_ns.end() ? 1000 : f.last_ns[0];
+  const uint64_t fill = f.fill < 0 ? 3 * ds.users() : static_cast<uint64_t>(f.fill);
+  for (System* s : systems) {
+    const double t0 = Now();
+    FillCache(f, ds, s, rt_n, fill);
+    std::fprintf(stderr, "%s: cache filled with %llu queries in %.1f s\n", s->name(),
+                 static_cast<unsigned long long>(fill), Now() - t0);
+  }
+
   // Query phases: the same users, in the same order, for every system.
   std::vector<Phase> phases;
   std::mt19937_64 rng(f.seed + 7);
@@ -1123,10 +1160,9 @@ int main(int argc, char** argv) {
 
   // Real time, WAL on.
   std::vector<RealTime> rt(systems.size());
-  const uint64_t rt_n =
-      std::find(f.last_ns.begin(), f.last_ns.end(), 1000) != f.last_ns.end() ? 1000 : f.last_ns[0];
   for (size_t s = 0; s < systems.size(); ++s) {
     systems[s]->ReopenForRealTime(f.rt_sync);
+    FillCache(f, ds, systems[s], rt_n, fill);
     rt[s] = RunRealTime(f, ds, systems[s], rt_n);
     std::fprintf(stderr, "%s real time: %.0f events/s, query p99 %.3f ms (%llu queries)\n",
                  systems[s]->name(), rt[s].events_per_s, rt[s].query_p99_ms,
@@ -1140,11 +1176,13 @@ int main(int argc, char** argv) {
   std::printf("`  \n");
   std::printf(
       "Dataset: %llu users, %llu events (%zu users with >= %llu events); block cache %llu MiB "
-      "per system; O_DIRECT reads for all; %d measured queries per row and system; %u hardware "
-      "threads; run took %.0f s.\n\n",
+      "per system, filled by %llu uniform last-%llu queries before the query rows and again "
+      "before the real-time phase; O_DIRECT reads for all; %d measured queries per row and "
+      "system; %u hardware threads; run took %.0f s.\n\n",
       static_cast<unsigned long long>(ds.users()), static_cast<unsigned long long>(ds.total()),
       ds.heavy().size(), static_cast<unsigned long long>(f.heavy_min),
-      static_cast<unsigned long long>(f.cache_mib), f.queries, std::thread::hardware_concurrency(),
+      static_cast<unsigned long long>(f.cache_mib), static_cast<unsigned long long>(fill),
+      static_cast<unsigned long long>(rt_n), f.queries, std::thread::hardware_concurrency(),
       Now() - start);
   std::printf(
       "| figure | Laser | RocksDB rows | RocksDB blob | Laser / better RocksDB | target |\n"
