@@ -229,6 +229,9 @@ Status DecodeRow(const TableSchema& schema, std::span<const uint32_t> projection
 
 void InitProjection(const TableSchema& schema, std::span<const uint32_t> projection, Batch* out) {
   assert(out->columns.empty());
+  // Sized once: every read builds at least one of these per user.
+  out->names.reserve(projection.size());
+  out->columns.reserve(projection.size());
   for (uint32_t c : projection) out->AddColumn(schema.columns[c].name, schema.columns[c].type);
 }
 
