@@ -20,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,9 @@ struct EngineTuning {
   uint32_t merge_batch_users = 64;      // users per merge commit
   uint32_t install_chunk_users = 1024;  // users per index update of a flush
   uint32_t background_poll_ms = 200;    // background thread wake-up
+  // Test hook: called after each chunk of a flush's index install, holding
+  // maint_mu_ only (reads may run inside it).
+  std::function<void()> after_install_chunk;
 };
 
 class DBImpl final : public DB {
@@ -149,9 +153,10 @@ class DBImpl final : public DB {
   // as written, for the cache.
   Result<BlockHandle> WriteFrameLocked(segment::FrameHeader h, std::span<const uint8_t> payload,
                                        CachedBlock* frame);
-  // True iff the block cache holds `h`'s frame: the user's data is hot, so
-  // the frames that replace or extend it are worth caching as they are written.
-  bool CachedNow(const BlockHandle& h) const;
+  // Caches frames[k] as hs[k]'s frame (the first frames->size() handles) and
+  // empties *frames. For frames written by a committed flush or merge whose
+  // user is being read: its next read finds them without a disk read.
+  void CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames);
   // Drops the active segment after a failed write or commit.
   void AbandonSegmentLocked();
   // Syncs the active segment and commits `segs` (plus, for a flush, the WAL

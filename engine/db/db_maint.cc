@@ -186,7 +186,12 @@ Result<BlockHandle> DBImpl::WriteFrameLocked(segment::FrameHeader h,
                      h.count};
 }
 
-bool DBImpl::CachedNow(const BlockHandle& h) const { return cache_->Contains(h.segment, h.offset); }
+void DBImpl::CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames) {
+  for (size_t k = 0; k < frames->size(); ++k) {
+    cache_->Insert(hs[k].segment, hs[k].offset, std::move((*frames)[k]));
+  }
+  frames->clear();
+}
 
 void DBImpl::AbandonSegmentLocked() {
   // Frames written after the last commit must never become part of a
@@ -282,7 +287,7 @@ Status DBImpl::FlushImmutableLocked() {
         std::shared_lock<std::shared_mutex> l(state_mu_);
         const TablePtr t = FindTableById(a.table_id);
         const std::optional<BlockHandle> last = t ? t->index->Last(a.user) : std::nullopt;
-        hot = last && CachedNow(*last);
+        hot = last && cache_->Contains(last->segment, last->offset);
       }
       const std::vector<int64_t>& keys = rows.columns[schema.order_key].ints;
       size_t begin = 0;
@@ -316,24 +321,22 @@ Status DBImpl::FlushImmutableLocked() {
     AbandonSegmentLocked();
     return st.WithContext("flush of " + dir_);
   }
-  for (Added& a : added) {
-    for (size_t k = 0; k < a.frames.size(); ++k) {
-      cache_->Insert(a.handles[k].segment, a.handles[k].offset, std::move(a.frames[k]));
-    }
-    a.frames.clear();
-  }
+  for (Added& a : added) CacheWritten(a.handles, &a.frames);
   // Installed a chunk of users at a time: readers and appends wait for one
   // chunk, not for the whole memtable (tens of milliseconds for 10^5 users).
   for (size_t i = 0; i < added.size(); i += tuning_.install_chunk_users) {
     const size_t end = std::min(added.size(), i + tuning_.install_chunk_users);
-    std::unique_lock<std::shared_mutex> l(state_mu_);
-    for (size_t k = i; k < end; ++k) {
-      const Added& a = added[k];
-      const TablePtr t = FindTableById(a.table_id);
-      if (t != nullptr) t->index->Append(a.user, a.handles);
-      imm_installed_events_ += a.events;
+    {
+      std::unique_lock<std::shared_mutex> l(state_mu_);
+      for (size_t k = i; k < end; ++k) {
+        const Added& a = added[k];
+        const TablePtr t = FindTableById(a.table_id);
+        if (t != nullptr) t->index->Append(a.user, a.handles);
+        imm_installed_events_ += a.events;
+      }
+      imm_installed_ = std::make_pair(added[end - 1].table_id, added[end - 1].user);
     }
-    imm_installed_ = std::make_pair(added[end - 1].table_id, added[end - 1].user);
+    if (tuning_.after_install_chunk) tuning_.after_install_chunk();
   }
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
@@ -428,8 +431,9 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
     for (Job& j : jobs) {
       const TableSchema& schema = schemas[j.table->id];
       // A user being read keeps its tail in the cache across the rewrite.
-      const bool hot = std::any_of(j.rewrite.begin(), j.rewrite.end(),
-                                   [&](const BlockHandle& h) { return CachedNow(h); });
+      const bool hot = std::any_of(j.rewrite.begin(), j.rewrite.end(), [&](const BlockHandle& h) {
+        return cache_->Contains(h.segment, h.offset);
+      });
       LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames, ReadFramesLocked(j.rewrite));
       Batch all;
       uint64_t lo = UINT64_MAX, hi = 0;
@@ -523,12 +527,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
     AbandonSegmentLocked();
     return st.WithContext("merge in " + dir_);
   }
-  for (Job& j : jobs) {
-    for (size_t k = 0; k < j.frames.size(); ++k) {
-      cache_->Insert(j.written[k].segment, j.written[k].offset, std::move(j.frames[k]));
-    }
-    j.frames.clear();
-  }
+  for (Job& j : jobs) CacheWritten(j.written, &j.frames);
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
     for (Job& j : jobs) {
