@@ -16,20 +16,41 @@ int Cmp(T a, T b) {
   return a < b ? -1 : (a > b ? 1 : 0);
 }
 
-// A stack-allocated key for seeks: only the key fields are read.
-MemTable::Entry Probe(uint32_t table_id, uint64_t user, int64_t order_key, uint64_t seq) {
-  MemTable::Entry e{};
-  e.table_id = table_id;
-  e.user = user;
-  e.order_key = order_key;
-  e.seq = seq;
+// A log record: order_key, seq, row size, then the row's bytes.
+constexpr size_t kRecordHeader = sizeof(int64_t) + sizeof(uint64_t) + sizeof(uint32_t);
+// A group's first chunk holds a few events; each next one doubles, up to a
+// size that keeps the slack of a group's last chunk small.
+constexpr size_t kFirstChunkBytes = 256;
+constexpr size_t kMaxChunkBytes = 8192;
+
+uint64_t PackState(uint64_t count, uint64_t bytes) { return (count << 32) | bytes; }
+
+MemTable::Event ReadRecord(const char** p) {
+  MemTable::Event e;
+  uint32_t size = 0;
+  std::memcpy(&e.order_key, *p, sizeof e.order_key);
+  std::memcpy(&e.seq, *p + 8, sizeof e.seq);
+  std::memcpy(&size, *p + 16, sizeof size);
+  e.row = std::string_view(*p + kRecordHeader, size);
+  *p += kRecordHeader + size;
   return e;
+}
+
+void WriteRecord(char* p, int64_t order_key, uint64_t seq, std::string_view row) {
+  const auto size = static_cast<uint32_t>(row.size());
+  std::memcpy(p, &order_key, sizeof order_key);
+  std::memcpy(p + 8, &seq, sizeof seq);
+  std::memcpy(p + 16, &size, sizeof size);
+  std::memcpy(p + kRecordHeader, row.data(), row.size());
+}
+
+bool Before(const MemTable::Event& a, const MemTable::Event& b) {
+  return a.order_key != b.order_key ? a.order_key < b.order_key : a.seq < b.seq;
 }
 
 }  // namespace
 
-int MemTable::EntryCompare::operator()(const Entry* a, const Entry* b) const {
-  // Entries of one list share (table_id, user).
+int MemTable::LateCompare::operator()(const LateEntry* a, const LateEntry* b) const {
   if (int c = Cmp(a->order_key, b->order_key)) return c;
   return Cmp(a->seq, b->seq);
 }
@@ -41,49 +62,79 @@ int MemTable::GroupCompare::operator()(const GroupKey* a, const GroupKey* b) con
 
 MemTable::MemTable() : groups_(GroupCompare{}, &arena_) {}
 
-const MemTable::Group* MemTable::FindGroup(uint32_t table_id, uint64_t user) const {
-  GroupKey probe{table_id, user};
-  GroupList::Iterator it(&groups_);
-  it.Seek(&probe);
-  if (!it.Valid() || it.key()->table_id != table_id || it.key()->user != user) return nullptr;
-  return static_cast<const Group*>(it.key());
-}
-
 size_t MemTable::SlotOf(uint32_t table_id, uint64_t user, size_t mask) {
   // Fibonacci hashing spreads sequential user ids over the table.
   const uint64_t h = (user ^ (static_cast<uint64_t>(table_id) << 40)) * 0x9E3779B97F4A7C15ull;
   return static_cast<size_t>(h >> 32) & mask;
 }
 
-MemTable::Group* MemTable::IndexFind(uint32_t table_id, uint64_t user) const {
-  if (index_.empty()) return nullptr;
-  const size_t mask = index_.size() - 1;
-  for (size_t i = SlotOf(table_id, user, mask);; i = (i + 1) & mask) {
-    const IndexSlot& s = index_[i];
-    if (s.group == nullptr) return nullptr;
-    if (s.user == user && s.table_id == table_id) return s.group;
+const MemTable::Group* MemTable::FindGroup(uint32_t table_id, uint64_t user) const {
+  const GroupTable* t = table_.load(std::memory_order_acquire);
+  if (t == nullptr) return nullptr;
+  for (size_t i = SlotOf(table_id, user, t->mask);; i = (i + 1) & t->mask) {
+    const Group* g = t->slots[i].load(std::memory_order_acquire);
+    if (g == nullptr) return nullptr;
+    if (g->user == user && g->table_id == table_id) return g;
   }
 }
 
-void MemTable::IndexPlace(std::vector<IndexSlot>* table, const IndexSlot& slot) {
-  const size_t mask = table->size() - 1;
-  size_t i = SlotOf(slot.table_id, slot.user, mask);
-  while ((*table)[i].group != nullptr) i = (i + 1) & mask;
-  (*table)[i] = slot;
+MemTable::GroupTable* MemTable::NewTable(size_t slots) {
+  assert((slots & (slots - 1)) == 0);
+  auto* t = new (arena_.Allocate(sizeof(GroupTable), alignof(GroupTable))) GroupTable;
+  char* mem = arena_.Allocate(slots * sizeof(std::atomic<Group*>), alignof(std::atomic<Group*>));
+  t->slots = reinterpret_cast<std::atomic<Group*>*>(mem);
+  for (size_t i = 0; i < slots; ++i) new (&t->slots[i]) std::atomic<Group*>(nullptr);
+  t->mask = slots - 1;
+  return t;
 }
 
 void MemTable::IndexAdd(Group* g) {
+  auto place = [](GroupTable* t, Group* x) {
+    size_t i = SlotOf(x->table_id, x->user, t->mask);
+    while (t->slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & t->mask;
+    t->slots[i].store(x, std::memory_order_release);
+  };
+  GroupTable* t = table_.load(std::memory_order_relaxed);
   const uint64_t groups = users_.load(std::memory_order_relaxed) + 1;
-  if (groups * 2 > index_.size()) {
-    std::vector<IndexSlot> grown(std::max<size_t>(1024, index_.size() * 2),
-                                 IndexSlot{0, nullptr, 0});
-    for (const IndexSlot& s : index_) {
-      if (s.group != nullptr) IndexPlace(&grown, s);
+  if (t == nullptr || groups * 2 > t->mask + 1) {
+    GroupTable* grown = NewTable(t == nullptr ? 1024 : (t->mask + 1) * 2);
+    if (t != nullptr) {
+      for (size_t i = 0; i <= t->mask; ++i) {
+        if (Group* x = t->slots[i].load(std::memory_order_relaxed)) place(grown, x);
+      }
     }
-    index_.swap(grown);
-    index_bytes_.store(index_.size() * sizeof(IndexSlot), std::memory_order_relaxed);
+    table_.store(grown, std::memory_order_release);
+    t = grown;
   }
-  IndexPlace(&index_, IndexSlot{g->user, g, g->table_id});
+  place(t, g);
+}
+
+void MemTable::AppendToLog(Group* g, int64_t order_key, uint64_t seq, std::string_view row) {
+  const size_t need = kRecordHeader + row.size();
+  Chunk* c = g->tail;
+  const uint64_t state = c != nullptr ? c->state.load(std::memory_order_relaxed) : 0;
+  const uint64_t count = state >> 32;
+  const uint64_t used = state & 0xFFFFFFFFu;
+  if (c != nullptr && used + need <= c->capacity) {
+    WriteRecord(c->data() + used, order_key, seq, row);
+    c->state.store(PackState(count + 1, used + need), std::memory_order_release);
+    return;
+  }
+  size_t capacity =
+      c == nullptr ? kFirstChunkBytes : std::min<size_t>(size_t{c->capacity} * 2, kMaxChunkBytes);
+  capacity = std::max(capacity, need);
+  assert(capacity <= std::numeric_limits<uint32_t>::max());
+  Chunk* n = new (arena_.Allocate(sizeof(Chunk) + capacity, alignof(Chunk))) Chunk;
+  n->capacity = static_cast<uint32_t>(capacity);
+  WriteRecord(n->data(), order_key, seq, row);
+  n->state.store(PackState(1, need), std::memory_order_release);
+  // Linked only now: a reader that finds c->next set knows c's state is final.
+  if (c != nullptr) {
+    c->next.store(n, std::memory_order_release);
+  } else {
+    g->first = n;
+  }
+  g->tail = n;
 }
 
 void MemTable::Insert(uint32_t table_id, const TableSchema& schema, const Batch& rows,
@@ -103,43 +154,114 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
   std::string& encoded = scratch_;
   encoded.clear();
   rowcodec::EncodeRow(schema, rows, row, &encoded);
-  assert(encoded.size() <= std::numeric_limits<uint32_t>::max());
-  char* mem = arena_.Allocate(sizeof(Entry) + encoded.size(), alignof(Entry));
-  Entry* e = new (mem) Entry{};
-  e->table_id = table_id;
-  e->row_size = static_cast<uint32_t>(encoded.size());
-  e->user = user;
-  e->order_key = order_key;
-  e->seq = seq;
-  std::memcpy(mem + sizeof(Entry), encoded.data(), encoded.size());
+  assert(encoded.size() <= std::numeric_limits<uint32_t>::max() - kRecordHeader);
 
   Group* g = last_group_;
   if (g == nullptr || g->table_id != table_id || g->user != user) {
-    g = IndexFind(table_id, user);
+    // Only the writer adds groups, so the const lookup finds the writer's own.
+    g = const_cast<Group*>(FindGroup(table_id, user));
   }
-  if (g != nullptr) {
-    if (order_key > g->last_key || (order_key == g->last_key && seq > g->last_seq)) {
-      g->events.Append(e);
-      g->last_key = order_key;
-      g->last_seq = seq;
-    } else {
-      g->events.Insert(e);
-    }
-  } else {
+  if (g == nullptr) {
     // The first event goes in before the group is published, so readers
     // never see an empty group.
-    g = new (arena_.Allocate(sizeof(Group), alignof(Group))) Group(table_id, user, &arena_);
-    g->events.Append(e);
+    g = new (arena_.Allocate(sizeof(Group), alignof(Group))) Group(table_id, user);
+    AppendToLog(g, order_key, seq, encoded);
     g->last_key = order_key;
     g->last_seq = seq;
     groups_.Insert(g);
     IndexAdd(g);
     users_.fetch_add(1, std::memory_order_release);
+  } else if (order_key > g->last_key || (order_key == g->last_key && seq > g->last_seq)) {
+    AppendToLog(g, order_key, seq, encoded);
+    g->last_key = order_key;
+    g->last_seq = seq;
+  } else {
+    char* mem = arena_.Allocate(sizeof(LateEntry) + encoded.size(), alignof(LateEntry));
+    auto* e = new (mem) LateEntry{order_key, seq, static_cast<uint32_t>(encoded.size())};
+    std::memcpy(mem + sizeof(LateEntry), encoded.data(), encoded.size());
+    LateList* late = g->late.load(std::memory_order_relaxed);
+    if (late == nullptr) {
+      late = new (arena_.Allocate(sizeof(LateList), alignof(LateList)))
+          LateList(LateCompare{}, &arena_);
+      late->Insert(e);
+      g->late.store(late, std::memory_order_release);
+    } else {
+      late->Insert(e);
+    }
   }
   last_group_ = g;
   events_.fetch_add(1, std::memory_order_release);
   if (seq > max_seq_.load(std::memory_order_relaxed)) {
     max_seq_.store(seq, std::memory_order_release);
+  }
+}
+
+void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
+                             std::optional<int64_t> max_key, uint64_t last_n,
+                             std::vector<Event>* out) {
+  out->clear();
+  // The published part of every chunk first, so that the walk below knows
+  // how many records there are and reads nothing unpublished. A chunk whose
+  // successor is linked is final, so its state is loaded after its link.
+  struct Piece {
+    const Chunk* chunk;
+    uint64_t count, bytes;
+  };
+  thread_local std::vector<Piece> pieces;
+  pieces.clear();
+  uint64_t total = 0;
+  for (const Chunk* c = g->first; c != nullptr;) {
+    const Chunk* next = c->next.load(std::memory_order_acquire);
+    const uint64_t state = c->state.load(std::memory_order_acquire);
+    pieces.push_back(Piece{c, state >> 32, state & 0xFFFFFFFFu});
+    total += state >> 32;
+    c = next;
+  }
+  const LateList* late = g->late.load(std::memory_order_acquire);
+  // Without late events or bounds the newest last_n are the log's last
+  // last_n records: whole chunks before them are skipped unread.
+  uint64_t skip = 0;
+  if (late == nullptr && !min_key && !max_key && last_n > 0 && total > last_n) {
+    skip = total - last_n;
+  }
+  bool past_max = false;
+  for (size_t i = 0; i < pieces.size() && !past_max; ++i) {
+    const Piece& piece = pieces[i];
+    if (skip >= piece.count) {
+      skip -= piece.count;
+      continue;
+    }
+    const char* p = piece.chunk->data();
+    const char* end = p + piece.bytes;
+    while (p < end) {
+      const Event e = ReadRecord(&p);
+      if (skip > 0) {
+        --skip;
+      } else if (max_key && e.order_key >= *max_key) {
+        past_max = true;  // the log is in order: nothing after e is in range
+        break;
+      } else if (!min_key || e.order_key >= *min_key) {
+        out->push_back(e);
+      }
+    }
+  }
+  if (late != nullptr) {
+    thread_local std::vector<Event> late_events;
+    late_events.clear();
+    LateEntry probe{min_key.value_or(std::numeric_limits<int64_t>::min()), 0, 0};
+    LateList::Iterator it(late);
+    for (it.Seek(&probe); it.Valid(); it.Next()) {
+      const LateEntry* e = it.key();
+      if (max_key && e->order_key >= *max_key) break;
+      late_events.push_back(Event{e->order_key, e->seq, e->row()});
+    }
+    const size_t log_events = out->size();
+    out->insert(out->end(), late_events.begin(), late_events.end());
+    std::inplace_merge(out->begin(), out->begin() + static_cast<ptrdiff_t>(log_events), out->end(),
+                       Before);
+  }
+  if (last_n > 0 && out->size() > last_n) {
+    out->erase(out->begin(), out->end() - static_cast<ptrdiff_t>(last_n));
   }
 }
 
@@ -150,29 +272,17 @@ Result<size_t> MemTable::ReadUser(uint32_t table_id, uint64_t user, const TableS
   if (out->columns.empty()) rowcodec::InitProjection(schema, projection, out);
   const Group* g = FindGroup(table_id, user);
   if (g == nullptr) return size_t{0};
+  thread_local std::vector<Event> events;
+  CollectEvents(g, min_key, max_key, last_n, &events);
   const rowcodec::RowDecoder decoder(schema, projection);
-  const Entry probe =
-      Probe(table_id, user, min_key.value_or(std::numeric_limits<int64_t>::min()), 0);
-  EntryList::Iterator it(&g->events);
-  // The entries in range first (the list only walks forward), then the
-  // decode of the ones wanted.
-  thread_local std::vector<const Entry*> hits;
-  hits.clear();
-  for (it.Seek(&probe); it.Valid(); it.Next()) {
-    const Entry* e = it.key();
-    if (max_key && e->order_key >= *max_key) break;
-    hits.push_back(e);
-  }
-  const size_t first = last_n > 0 && hits.size() > last_n ? hits.size() - last_n : 0;
-  for (size_t i = first; i < hits.size(); ++i) {
-    const Entry* e = hits[i];
-    Status s = decoder.Decode(e->user, e->order_key, e->row(), out);
+  for (const Event& e : events) {
+    Status s = decoder.Decode(user, e.order_key, e.row, out);
     if (!s.ok()) {
       return s.WithContext("memtable table " + std::to_string(table_id) + " user " +
-                           std::to_string(user) + " seq " + std::to_string(e->seq));
+                           std::to_string(user) + " seq " + std::to_string(e.seq));
     }
   }
-  return hits.size() - first;
+  return events.size();
 }
 
 std::vector<uint64_t> MemTable::ListUsers(uint32_t table_id, std::optional<uint64_t> after,
@@ -210,9 +320,7 @@ void MemTable::GroupIterator::Next() {
 void MemTable::GroupIterator::Load() {
   entries_.clear();
   group_ = it_.Valid() ? static_cast<const Group*>(it_.key()) : nullptr;
-  if (group_ == nullptr) return;
-  EntryList::Iterator it(&group_->events);
-  for (it.SeekToFirst(); it.Valid(); it.Next()) entries_.push_back(it.key());
+  if (group_ != nullptr) CollectEvents(group_, std::nullopt, std::nullopt, 0, &entries_);
 }
 
 Status MemTable::GroupIterator::AppendRows(const TableSchema& schema,
@@ -220,11 +328,11 @@ Status MemTable::GroupIterator::AppendRows(const TableSchema& schema,
   assert(Valid());
   if (out->columns.empty()) rowcodec::InitProjection(schema, projection, out);
   const rowcodec::RowDecoder decoder(schema, projection);
-  for (const Entry* e : entries_) {
-    Status s = decoder.Decode(e->user, e->order_key, e->row(), out);
+  for (const Event& e : entries_) {
+    Status s = decoder.Decode(group_->user, e.order_key, e.row, out);
     if (!s.ok()) {
-      return s.WithContext("memtable table " + std::to_string(e->table_id) + " user " +
-                           std::to_string(e->user) + " seq " + std::to_string(e->seq));
+      return s.WithContext("memtable table " + std::to_string(group_->table_id) + " user " +
+                           std::to_string(group_->user) + " seq " + std::to_string(e.seq));
     }
   }
   return Status::OK();

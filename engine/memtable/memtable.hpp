@@ -11,11 +11,14 @@
 // A MemTable only grows; it is flushed whole and then destroyed, after every
 // reader of it is gone (hold it by shared_ptr).
 //
-// Layout: a skip list of (table_id, user) groups, each holding its own skip
-// list of events ordered by (order_key, seq). An insert finds the group once
-// (the writer also remembers the last group it used) and then appends to a
-// short per-user list, in O(1) when events arrive in order-key order,
-// instead of searching one list of every event.
+// Layout: a skip list of (table_id, user) groups (for ordered scans) and an
+// open-addressing hash of the same groups (for point lookups by readers and
+// the writer). Each group keeps its events in a log of arena chunks that the
+// writer appends to and readers walk front to back: an in-order event (the
+// common case) costs one copy into the group's current chunk, and a read of
+// one user touches a few contiguous chunks instead of one scattered node per
+// event. An event older than the group's newest goes to a small per-group
+// skip list of late events instead, and reads merge the two.
 #pragma once
 
 #include <atomic>
@@ -36,12 +39,17 @@
 namespace laser {
 
 class MemTable {
- public:
-  struct Entry;
-
  private:
-  struct EntryCompare {
-    int operator()(const Entry* a, const Entry* b) const;
+  // An event that arrived after a newer one of its user: kept in a per-group
+  // skip list, ordered by (order_key, seq), the row's bytes after it.
+  struct LateEntry {
+    int64_t order_key;
+    uint64_t seq;
+    uint32_t row_size;
+    std::string_view row() const { return {reinterpret_cast<const char*>(this + 1), row_size}; }
+  };
+  struct LateCompare {
+    int operator()(const LateEntry* a, const LateEntry* b) const;
   };
   // The group's key fields; a probe for seeks is just this part.
   struct GroupKey {
@@ -51,28 +59,47 @@ class MemTable {
   struct GroupCompare {
     int operator()(const GroupKey* a, const GroupKey* b) const;
   };
-  // Height 8 covers ~65k events per user at full speed, with a small head.
-  using EntryList = SkipList<const Entry*, EntryCompare, 8>;
+  // A piece of a group's log: records (order_key i64, seq u64, row size
+  // u32, row bytes; unaligned) back to back in data[]. `state` packs the
+  // published record count (high 32 bits) and bytes (low 32 bits), stored
+  // with release order after the record's bytes; `next` is set, with
+  // release order, only once nothing more will be written to this chunk.
+  struct Chunk {
+    std::atomic<uint64_t> state{0};
+    std::atomic<Chunk*> next{nullptr};
+    uint32_t capacity = 0;
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+    const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  };
+  using LateList = SkipList<const LateEntry*, LateCompare, 8>;
   struct Group : GroupKey {
-    Group(uint32_t t, uint64_t u, Arena* arena) : GroupKey{t, u}, events(EntryCompare{}, arena) {}
-    EntryList events;
-    // Writer only: the largest (order_key, seq) in `events`, so that an
-    // in-order append is recognised without reading the last entry.
+    Group(uint32_t t, uint64_t u) : GroupKey{t, u} {}
+    Chunk* first = nullptr;  // set before the group is published
+    // Created at the group's first late event, published with release order
+    // once that event is in it.
+    std::atomic<LateList*> late{nullptr};
+    // Writer only.
+    Chunk* tail = nullptr;
     int64_t last_key = 0;
     uint64_t last_seq = 0;
   };
   using GroupList = SkipList<GroupKey*, GroupCompare>;
+  // The group hash: a power-of-two number of slots, linear probing, at most
+  // half full. Slots only ever go from null to a group; a full table is
+  // replaced by a copy twice its size, and the old one stays in the arena
+  // for readers still probing it.
+  struct GroupTable {
+    size_t mask;
+    std::atomic<Group*>* slots;
+  };
 
  public:
-  // One stored event; lives in the arena. `row` is the row codec encoding of
-  // the non-key columns (engine/memtable/row_codec.hpp).
-  struct Entry {
-    uint32_t table_id;
-    uint32_t row_size;
-    uint64_t user;
+  // One event as a read sees it; `row` (the row codec encoding of the
+  // non-key columns, engine/memtable/row_codec.hpp) points into the memtable.
+  struct Event {
     int64_t order_key;
     uint64_t seq;
-    std::string_view row() const { return {reinterpret_cast<const char*>(this + 1), row_size}; }
+    std::string_view row;
   };
 
   MemTable();
@@ -108,11 +135,8 @@ class MemTable {
   std::vector<uint64_t> ListUsers(uint32_t table_id, std::optional<uint64_t> after,
                                   size_t limit) const;
 
-  // Bytes of memory held (arena blocks and the writer's group index); grows
-  // monotonically.
-  size_t ApproximateBytes() const {
-    return arena_.MemoryUsage() + index_bytes_.load(std::memory_order_relaxed);
-  }
+  // Bytes of memory held (arena blocks); grows monotonically.
+  size_t ApproximateBytes() const { return arena_.MemoryUsage(); }
   // Distinct (table_id, user) groups, summed over tables.
   uint64_t NumUsers() const { return users_.load(std::memory_order_acquire); }
   uint64_t NumEvents() const { return events_.load(std::memory_order_acquire); }
@@ -135,7 +159,7 @@ class MemTable {
     uint32_t table_id() const { return group_->table_id; }
     uint64_t user() const { return group_->user; }
     // The group's events, in order. REQUIRES Valid(). Stable while positioned.
-    const std::vector<const Entry*>& entries() const { return entries_; }
+    const std::vector<Event>& entries() const { return entries_; }
     // Appends the group's events to *out, as MemTable::ReadUser does.
     Status AppendRows(const TableSchema& schema, std::span<const uint32_t> projection,
                       Batch* out) const;
@@ -144,36 +168,35 @@ class MemTable {
     void Load();
     GroupList::Iterator it_;
     const Group* group_ = nullptr;
-    std::vector<const Entry*> entries_;
+    std::vector<Event> entries_;
   };
 
  private:
   // The group of (table_id, user), or nullptr. Safe for readers.
   const Group* FindGroup(uint32_t table_id, uint64_t user) const;
+  // Appends to *out g's events with min_key <= order_key < max_key, in
+  // (order_key, seq) order; with last_n > 0 only the newest last_n of them.
+  // Safe for readers.
+  static void CollectEvents(const Group* g, std::optional<int64_t> min_key,
+                            std::optional<int64_t> max_key, uint64_t last_n,
+                            std::vector<Event>* out);
 
-  // The writer's hash index of every group (open addressing, linear
-  // probing): one probe instead of a search of the group list, whose nodes
-  // are scattered over the whole arena. Readers never touch it.
-  struct IndexSlot {
-    uint64_t user;
-    Group* group;  // nullptr: empty slot
-    uint32_t table_id;
-  };
   static size_t SlotOf(uint32_t table_id, uint64_t user, size_t mask);
-  Group* IndexFind(uint32_t table_id, uint64_t user) const;
-  static void IndexPlace(std::vector<IndexSlot>* table, const IndexSlot& slot);
-  // REQUIRES g is not in the index; users_ does not count it yet.
+  // Writer only: adds g to the hash, growing it first if it would pass half
+  // full. REQUIRES g is not in it; users_ does not count it yet.
   void IndexAdd(Group* g);
+  GroupTable* NewTable(size_t slots);
+  // Writer only: appends one record to g's log.
+  void AppendToLog(Group* g, int64_t order_key, uint64_t seq, std::string_view row);
 
   Arena arena_;
   GroupList groups_;
+  std::atomic<GroupTable*> table_{nullptr};
   std::atomic<uint64_t> users_{0};
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> max_seq_{0};
-  std::atomic<size_t> index_bytes_{0};
-  std::vector<IndexSlot> index_;  // size a power of two, at most half full
-  Group* last_group_ = nullptr;   // the writer's most recently used group
-  std::string scratch_;           // the writer's row encoding buffer
+  Group* last_group_ = nullptr;  // the writer's most recently used group
+  std::string scratch_;          // the writer's row encoding buffer
 };
 
 }  // namespace laser
