@@ -1,5 +1,6 @@
 #include "engine/memtable/row_codec.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -118,17 +119,20 @@ void EncodeRow(const TableSchema& schema, const Batch& rows, size_t row, std::st
 
 RowDecoder::RowDecoder(const TableSchema& schema, std::span<const uint32_t> projection)
     : schema_(schema),
-      projection_(projection.begin(), projection.end()),
-      outputs_(schema.columns.size()) {
-  for (size_t i = 0; i < projection.size(); ++i) {
+      outputs_(projection.size()),
+      first_(schema.columns.size(), -1),
+      next_(projection.size(), -1) {
+  // Built back to front so that each chain lists its outputs in order.
+  for (size_t i = projection.size(); i-- > 0;) {
     assert(projection[i] < schema.columns.size());
-    outputs_[projection[i]].push_back(static_cast<uint32_t>(i));
+    next_[i] = first_[projection[i]];
+    first_[projection[i]] = static_cast<int32_t>(i);
   }
 }
 
 Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view encoded,
                           Batch* out) const {
-  assert(out->columns.size() == projection_.size());
+  assert(out->columns.size() == outputs_);
   coding::Reader in(encoded.data(), encoded.size());
   const auto at = [&] { return encoded.size() - in.remaining(); };
   uint64_t written = 0;
@@ -140,85 +144,86 @@ Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view enc
   const uint8_t* bitmap = nullptr;
   if (!in.GetBytes((written - 2 + 7) / 8, &bitmap)) return Malformed(at(), "truncated null bitmap");
 
-  // Decode every field first so that a malformed row appends nothing.
-  Field fields[64];
-  std::vector<Field> many;
-  Field* f = fields;
-  if (n > 64) {
-    many.resize(n);
-    f = many.data();
-  } else {
-    std::fill(fields, fields + n, Field{});
-  }
+  // Values go straight into the output columns; a malformed row is cut
+  // back off them, so that it appends nothing.
+  const size_t rows_before = out->num_rows();
+  const auto emit = [&](size_t c, const Field& v) {
+    for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
+      AppendField(v, &out->columns[static_cast<size_t>(o)]);
+    }
+  };
+  const auto malformed = [&](const char* what) {
+    for (ColumnVector& col : out->columns) {
+      col.ints.resize(std::min(col.ints.size(), rows_before));
+      col.uints.resize(std::min(col.uints.size(), rows_before));
+      col.floats.resize(std::min(col.floats.size(), rows_before));
+      col.strings.resize(std::min(col.strings.size(), rows_before));
+      col.nulls.resize(std::min(col.nulls.size(), rows_before));
+    }
+    return Malformed(at(), what);
+  };
   size_t k = 0;
   for (size_t c = 0; c < n; ++c) {
     const Column& col = schema_.columns[c];
+    Field f;
     if (c == schema_.partition_key) {
-      f[c].u = user;
-      continue;
-    }
-    if (c == schema_.order_key) {
-      f[c].i = order_key;
-      continue;
-    }
-    if (c >= written) {
-      f[c] = FromValue(col.default_value);
-      continue;
-    }
-    const bool null = (bitmap[k / 8] >> (k % 8)) & 1;
-    ++k;
-    if (null) {
-      f[c].null = true;
-      continue;
-    }
-    bool ok = true;
-    switch (col.type) {
-      case Type::kBool:
-      case Type::kI8: {
-        int8_t b = 0;
-        ok = in.GetFixed(&b);
-        f[c].i = b;
-        break;
+      f.u = user;
+    } else if (c == schema_.order_key) {
+      f.i = order_key;
+    } else if (c >= written) {
+      f = FromValue(col.default_value);
+    } else if ((bitmap[k / 8] >> (k % 8)) & 1) {
+      ++k;
+      f.null = true;
+    } else {
+      ++k;
+      bool ok = true;
+      switch (col.type) {
+        case Type::kBool:
+        case Type::kI8: {
+          int8_t b = 0;
+          ok = in.GetFixed(&b);
+          f.i = b;
+          break;
+        }
+        case Type::kI16:
+        case Type::kI32:
+        case Type::kI64:
+        case Type::kTimestamp:
+        case Type::kEnum: {
+          uint64_t z = 0;
+          ok = in.GetVarint(&z);
+          f.i = coding::UnZigZag(z);
+          break;
+        }
+        case Type::kU8:
+        case Type::kU16:
+        case Type::kU32:
+        case Type::kU64:
+          ok = in.GetVarint(&f.u);
+          break;
+        case Type::kF32: {
+          float x = 0;
+          ok = in.GetFixed(&x);
+          f.f = x;
+          break;
+        }
+        case Type::kF64:
+          ok = in.GetFixed(&f.f);
+          break;
+        case Type::kString: {
+          uint64_t len = 0;
+          const uint8_t* p = nullptr;
+          ok = in.GetVarint(&len) && len <= in.remaining() && in.GetBytes(len, &p);
+          if (ok) f.s = std::string_view(reinterpret_cast<const char*>(p), len);
+          break;
+        }
       }
-      case Type::kI16:
-      case Type::kI32:
-      case Type::kI64:
-      case Type::kTimestamp:
-      case Type::kEnum: {
-        uint64_t z = 0;
-        ok = in.GetVarint(&z);
-        f[c].i = coding::UnZigZag(z);
-        break;
-      }
-      case Type::kU8:
-      case Type::kU16:
-      case Type::kU32:
-      case Type::kU64:
-        ok = in.GetVarint(&f[c].u);
-        break;
-      case Type::kF32: {
-        float x = 0;
-        ok = in.GetFixed(&x);
-        f[c].f = x;
-        break;
-      }
-      case Type::kF64:
-        ok = in.GetFixed(&f[c].f);
-        break;
-      case Type::kString: {
-        uint64_t len = 0;
-        const uint8_t* p = nullptr;
-        ok = in.GetVarint(&len) && len <= in.remaining() && in.GetBytes(len, &p);
-        if (ok) f[c].s = std::string_view(reinterpret_cast<const char*>(p), len);
-        break;
-      }
+      if (!ok) return malformed("truncated value");
     }
-    if (!ok) return Malformed(at(), "truncated value");
+    emit(c, f);
   }
-  if (in.remaining() != 0) return Malformed(at(), "trailing bytes");
-  for (size_t c = 0; c < n; ++c) {
-    for (uint32_t o : outputs_[c]) AppendField(f[c], &out->columns[o]);
-  }
+  if (in.remaining() != 0) return malformed("trailing bytes");
   return Status::OK();
 }
 

@@ -59,9 +59,11 @@ class RowDecoder {
 
  private:
   const TableSchema& schema_;
-  std::vector<uint32_t> projection_;
-  // For each schema column, the output columns it feeds (usually 0 or 1).
-  std::vector<std::vector<uint32_t>> outputs_;
+  size_t outputs_;
+  // For each schema column the first output column it feeds, or -1; a
+  // column projected more than once chains its outputs through next_.
+  std::vector<int32_t> first_;
+  std::vector<int32_t> next_;
 };
 
 // Adds to *out (which must have no columns) one empty column per projected
