@@ -115,6 +115,14 @@ CachedBlock BlockCache::Lookup(uint64_t file_id, uint64_t offset) {
   return found->second->block;
 }
 
+CachedBlock BlockCache::Peek(uint64_t file_id, uint64_t offset) const {
+  if (!enabled()) return nullptr;
+  Shard& s = ShardFor(file_id, offset);
+  std::lock_guard<std::mutex> l(s.mu);
+  auto found = s.index.find(Key{file_id, offset});
+  return found == s.index.end() ? nullptr : found->second->block;
+}
+
 bool BlockCache::Contains(uint64_t file_id, uint64_t offset) const {
   if (!enabled()) return false;
   Shard& s = ShardFor(file_id, offset);

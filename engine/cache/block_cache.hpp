@@ -48,6 +48,10 @@ class BlockCache {
   // used, or null iff it is not cached. Counts a hit or a miss.
   CachedBlock Lookup(uint64_t file_id, uint64_t offset);
 
+  // Returns the block of (file_id, offset), or null iff it is not cached.
+  // Counts neither a hit nor a miss and leaves the LRU order alone: a read
+  // for the engine's own upkeep (a merge reading what it will rewrite).
+  CachedBlock Peek(uint64_t file_id, uint64_t offset) const;
   // Returns true iff (file_id, offset) is cached. Counts neither a hit nor a
   // miss and leaves the LRU order alone: a probe for the engine's own upkeep
   // (is this user's data hot?), not a read.

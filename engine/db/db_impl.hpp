@@ -175,12 +175,14 @@ class DBImpl final : public DB {
   // The open files of the handles' segments. REQUIRES state_mu_ held.
   std::map<uint64_t, FilePtr> FilesOfLocked(std::span<const BlockHandle> handles) const;
   // Reads the frames of `handles` (cache first, then one batched read of the
-  // misses, adjacent frames coalesced); result i is handles[i]'s frame.
+  // misses, adjacent frames coalesced); result i is handles[i]'s frame. A
+  // query's read (for_query) counts cache hits and misses, refreshes the
+  // frames it finds and caches those it reads; an upkeep read does neither.
   Result<std::vector<CachedBlock>> ReadFrames(std::span<const BlockHandle> handles,
                                               const std::map<uint64_t, FilePtr>& files,
-                                              bool fill_cache);
-  // For maintenance: the files are captured here, and frames read from disk
-  // are not cached (they are about to be rewritten). REQUIRES maint_mu_ (no
+                                              bool for_query);
+  // For maintenance: the files are captured here, and the read is an upkeep
+  // read (the frames are about to be rewritten). REQUIRES maint_mu_ (no
   // segment can go).
   Result<std::vector<CachedBlock>> ReadFramesLocked(std::span<const BlockHandle> handles);
   // Checks the bytes read for `h` from disk: the frame header, its length and

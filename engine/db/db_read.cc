@@ -177,16 +177,19 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFramesLocked(std::span<const BlockH
     std::shared_lock<std::shared_mutex> l(state_mu_);
     files = FilesOfLocked(handles);
   }
-  return ReadFrames(handles, files, /*fill_cache=*/false);
+  return ReadFrames(handles, files, /*for_query=*/false);
 }
 
 Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle> handles,
                                                     const std::map<uint64_t, FilePtr>& files,
-                                                    bool fill_cache) {
+                                                    bool for_query) {
   std::vector<CachedBlock> out(handles.size());
   std::vector<size_t> misses;
   for (size_t i = 0; i < handles.size(); ++i) {
-    if (cache_->enabled()) out[i] = cache_->Lookup(handles[i].segment, handles[i].offset);
+    if (cache_->enabled()) {
+      out[i] = for_query ? cache_->Lookup(handles[i].segment, handles[i].offset)
+                         : cache_->Peek(handles[i].segment, handles[i].offset);
+    }
     if (out[i] == nullptr) misses.push_back(i);
   }
   if (misses.empty()) return out;
@@ -251,7 +254,7 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle>
           data.begin() + static_cast<ptrdiff_t>(rel + h.length));
       // Checked once here, so that decoding a cached frame need not.
       LASER_RETURN_IF_ERROR(VerifyFrame(*frame, h));
-      if (fill_cache) cache_->Insert(h.segment, h.offset, frame);
+      if (for_query) cache_->Insert(h.segment, h.offset, frame);
       out[i] = std::move(frame);
     }
   }
@@ -426,7 +429,7 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
     chosen[i] = std::move(cand);
   }
   LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames,
-                         ReadFrames(wanted, files, /*fill_cache=*/true));
+                         ReadFrames(wanted, files, /*for_query=*/true));
 
   std::vector<Batch> out(users.size());
   size_t next_frame = 0;

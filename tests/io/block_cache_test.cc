@@ -72,6 +72,26 @@ TEST_CASE("BlockCache evicts the least recently used block first") {
   CHECK(st.entries == 2);
 }
 
+TEST_CASE("BlockCache: a peek finds a block without counting it or refreshing it") {
+  BlockCache cache(300, 0);
+  REQUIRE(cache.Insert(1, 0, Block(100, 'a')));
+  REQUIRE(cache.Insert(1, 100, Block(100, 'b')));
+  REQUIRE(cache.Insert(1, 200, Block(100, 'c')));
+  CachedBlock a = cache.Peek(1, 0);
+  REQUIRE(a != nullptr);
+  CHECK((*a)[0] == 'a');
+  CHECK(cache.Peek(1, 300) == nullptr);
+  CHECK(cache.stats().hits == 0);
+  CHECK(cache.stats().misses == 0);
+  // a is still the least recently used: the next insert evicts it.
+  REQUIRE(cache.Insert(2, 0, Block(100, 'd')));
+  CHECK(cache.Peek(1, 0) == nullptr);
+  CHECK(cache.Peek(1, 100) != nullptr);
+  CHECK((*a)[0] == 'a');  // the evicted block stays valid for its holder
+  BlockCache off(0);
+  CHECK(off.Peek(1, 0) == nullptr);
+}
+
 TEST_CASE("BlockCache budget accounting: replacement, oversize blocks, erase") {
   BlockCache cache(1000, 0);
   REQUIRE(cache.Insert(1, 0, Block(400, 1)));
