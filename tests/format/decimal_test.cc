@@ -222,6 +222,21 @@ TEST_CASE("integers stored as floats need exponent 0") {
     CHECK(ChunkOfX(block).at(1) == 0);  // e
     CheckRoundTrip(s, block, b);
   }
+  // At and across the edges of 32-bit integers (decoded two ways), in
+  // lengths that leave a tail after groups of four.
+  const TableSchema s64 = FloatSchema(Type::kF64);
+  const double lo32 = -2147483648.0, hi32 = 2147483647.0;
+  for (const std::vector<double>& edge : std::vector<std::vector<double>>{
+           {lo32, hi32}, {hi32, hi32 + 1}, {lo32 - 1, 0}, {lo32, lo32 + 3}, {hi32 - 5, hi32}}) {
+    for (size_t n : {1, 2, 5, 38}) {
+      std::vector<double> v(n);
+      for (size_t i = 0; i < n; ++i) v[i] = edge[i % 2];
+      const Batch b = FloatBatch(Type::kF64, v);
+      const std::string block = Encode(s64, b);
+      if (n == 38) REQUIRE(EncodingOfX(block) == kEncDecimal);
+      CheckRoundTrip(s64, block, b);
+    }
+  }
   // A constant column: width 0, a handful of bytes whatever the count.
   const TableSchema s = FloatSchema(Type::kF32);
   const Batch b = FloatBatch(Type::kF32, std::vector<double>(5000, 2.5));
