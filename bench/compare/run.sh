@@ -8,7 +8,7 @@
 #
 # Environment: BIN (default build-compare/bench/compare/bench_compare under the
 # source root), OUT (default ./compare_out). With no flags the full default
-# workload runs (40 000 users, 256 MiB cache): about 5 minutes and 4.5 GB of disk on
+# workload runs (40 000 users, 256 MiB cache): about 6 minutes and 4.5 GB of disk on
 # a 2-vCPU VM.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
