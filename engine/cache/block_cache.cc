@@ -124,10 +124,7 @@ CachedBlock BlockCache::Peek(uint64_t file_id, uint64_t offset) const {
 }
 
 bool BlockCache::Contains(uint64_t file_id, uint64_t offset) const {
-  if (!enabled()) return false;
-  Shard& s = ShardFor(file_id, offset);
-  std::lock_guard<std::mutex> l(s.mu);
-  return s.index.count(Key{file_id, offset}) != 0;
+  return Peek(file_id, offset) != nullptr;
 }
 
 bool BlockCache::Erase(uint64_t file_id, uint64_t offset) {

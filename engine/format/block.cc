@@ -772,8 +772,6 @@ Status DecodeRawFloats(ChunkReader* r, uint32_t count, uint32_t row_begin, doubl
   return Status::OK();
 }
 
-// kEncDecimal after the NULL bitmap. Exceptions at NULL rows are corruption;
-// NULL rows are left to the caller (they decode to the base's value).
 // out[i] = k[i] / pow10 (rounded to F), for i in [0, n).
 template <typename F, typename K>
 void DecimalsToFloats(const K* k, size_t n, double pow10, double* out) {
@@ -803,6 +801,8 @@ void DecimalsToFloats(const K* k, size_t n, double pow10, double* out) {
   }
 }
 
+// kEncDecimal after the NULL bitmap. Exceptions at NULL rows are corruption;
+// NULL rows are left to the caller (they decode to the base's value).
 template <typename F>
 Status DecodeDecimal(ChunkReader* r, const NullRange& nr, uint32_t count, uint32_t row_begin,
                      double* out) {
@@ -853,18 +853,17 @@ Status DecodeDecimal(ChunkReader* r, const NullRange& nr, uint32_t count, uint32
   const size_t n = count - row_begin;
   const int64_t base = ZigZagDecode(base_raw);
   const double pow10 = kExactPow10[e];
+  const auto unpack_and_divide = [&](auto& ints) {
+    ints.resize(n);
+    UnpackBits(packed, packed_len, row_begin, n, static_cast<uint64_t>(base), width, ints.data());
+    DecimalsToFloats<F>(ints.data(), n, pow10, out);
+  };
   // Integers that fit 32 bits (the usual case) convert and divide two at a
   // time; the results are the same IEEE operations as the scalar loop's.
   if (width <= 31 && base >= INT32_MIN && base <= INT32_MAX - ((int64_t{1} << width) - 1)) {
-    std::vector<int32_t>& ints = ThreadVector<int32_t>();
-    ints.resize(n);
-    UnpackBits(packed, packed_len, row_begin, n, static_cast<uint64_t>(base), width, ints.data());
-    DecimalsToFloats<F>(ints.data(), n, pow10, out);
+    unpack_and_divide(ThreadVector<int32_t>());
   } else {
-    std::vector<int64_t>& ints = ThreadScratch().i64;
-    ints.resize(n);
-    UnpackBits(packed, packed_len, row_begin, n, static_cast<uint64_t>(base), width, ints.data());
-    DecimalsToFloats<F>(ints.data(), n, pow10, out);
+    unpack_and_divide(ThreadScratch().i64);
   }
   const auto first = std::lower_bound(positions.begin(), positions.end(), row_begin);
   for (auto it = first; it != positions.end(); ++it) {

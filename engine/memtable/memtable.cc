@@ -44,15 +44,20 @@ void WriteRecord(char* p, int64_t order_key, uint64_t seq, std::string_view row)
   std::memcpy(p + kRecordHeader, row.data(), row.size());
 }
 
+// Events of one user order by (order_key, seq).
+int CompareEvents(int64_t key_a, uint64_t seq_a, int64_t key_b, uint64_t seq_b) {
+  if (int c = Cmp(key_a, key_b)) return c;
+  return Cmp(seq_a, seq_b);
+}
+
 bool Before(const MemTable::Event& a, const MemTable::Event& b) {
-  return a.order_key != b.order_key ? a.order_key < b.order_key : a.seq < b.seq;
+  return CompareEvents(a.order_key, a.seq, b.order_key, b.seq) < 0;
 }
 
 }  // namespace
 
 int MemTable::LateCompare::operator()(const LateEntry* a, const LateEntry* b) const {
-  if (int c = Cmp(a->order_key, b->order_key)) return c;
-  return Cmp(a->seq, b->seq);
+  return CompareEvents(a->order_key, a->seq, b->order_key, b->seq);
 }
 
 int MemTable::GroupCompare::operator()(const GroupKey* a, const GroupKey* b) const {
@@ -171,7 +176,7 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
     groups_.Insert(g);
     IndexAdd(g);
     users_.fetch_add(1, std::memory_order_release);
-  } else if (order_key > g->last_key || (order_key == g->last_key && seq > g->last_seq)) {
+  } else if (CompareEvents(order_key, seq, g->last_key, g->last_seq) > 0) {
     AppendToLog(g, order_key, seq, encoded);
     g->last_key = order_key;
     g->last_seq = seq;
