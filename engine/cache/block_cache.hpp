@@ -1,5 +1,7 @@
 // BlockCache: the hot-user half of the hybrid DRAM/SSD layout. A sharded LRU
 // map from (file id, offset) to an immutable block, bounded by a byte budget.
+// Each shard is a flat open-addressing table over entries linked in LRU order
+// (no allocation per entry), so that a hit costs one probe and a relink.
 #pragma once
 
 #include <cstddef>
