@@ -46,10 +46,12 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "laser/db.hpp"
@@ -453,6 +455,15 @@ class System {
   // Appends events, one per (user, event) pair, as one write.
   virtual void Write(const std::vector<uint64_t>& users, const std::vector<Event>& events) = 0;
   virtual std::string Extra() = 0;
+  // The reader's block-cache misses so far, where the system counts them
+  // apart from its own upkeep; -1 otherwise.
+  virtual int64_t CacheMisses() { return -1; }
+  // The bytes the block cache needs to hold the newest n events of every
+  // user at once, measured with an unbounded cache; nullopt if not measured.
+  // Leaves the cache empty.
+  virtual std::optional<uint64_t> WorkingSetBytes(const std::vector<uint64_t>&, uint64_t) {
+    return std::nullopt;
+  }
   const std::string& dir() const { return dir_; }
 
  protected:
@@ -539,6 +550,23 @@ class LaserSystem : public System {
     for (size_t i = 0; i < users.size(); ++i) AddRow(&b, users[i], events[i]);
     Check(db_->Append("events", b), "append (real time)");
   }
+  int64_t CacheMisses() override { return static_cast<int64_t>(db_->GetStats().cache_misses); }
+  std::optional<uint64_t> WorkingSetBytes(const std::vector<uint64_t>& users, uint64_t n) override {
+    laser::Options o = options_;
+    o.block_cache_bytes = uint64_t{1} << 40;
+    db_.reset();
+    Open(o);
+    laser::ReadOptions ro = ro_;
+    ro.last_n = n;
+    for (uint64_t u : users) {
+      auto r = db_->Read("events", u, ro);
+      if (!r.ok()) Die("laser read user " + std::to_string(u) + ": " + r.status().ToString());
+    }
+    const uint64_t bytes = db_->GetStats().cache_bytes;
+    db_.reset();
+    Open(options_);
+    return bytes;
+  }
   std::string Extra() override {
     const laser::Stats st = db_->GetStats();
     char buf[512];
@@ -560,6 +588,7 @@ class LaserSystem : public System {
     auto db = laser::DB::Open(dir_, o);
     if (!db.ok()) Die("laser open " + dir_ + ": " + db.status().ToString());
     db_ = std::move(db).value();
+    options_ = o;
   }
   static laser::Batch NewBatch() {
     laser::Batch b;
@@ -576,6 +605,7 @@ class LaserSystem : public System {
   }
 
   uint64_t cache_bytes_;
+  laser::Options options_;  // of the open database
   laser::ReadOptions ro_;
   std::unique_ptr<laser::DB> db_;
 };
@@ -914,6 +944,10 @@ struct RealTime {
   // database call): what sharing the machine with a busy writer costs any
   // reader, whatever the store. 0 if not measured.
   double burn_p99_ms = 0;
+  // The reader's cache misses per query, in % (CacheLookups); -1 if the
+  // system does not count them.
+  double idle_miss_pct = -1;
+  double ingest_miss_pct = -1;
 };
 
 // One reader runs last-n queries for random users for --rt-seconds, first
@@ -933,8 +967,16 @@ RealTime RunRealTime(const Flags& f, const Dataset& ds, System* sys, uint64_t n,
     return Now() - t0;
   };
   RealTime r;
+  // Misses per query over one window, from the counters before and after.
+  auto miss_pct = [&](int64_t before, size_t queries) {
+    const int64_t after = sys->CacheMisses();
+    if (before < 0 || after < 0 || queries == 0) return -1.0;
+    return 100.0 * static_cast<double>(after - before) / static_cast<double>(queries);
+  };
   std::vector<double> idle;
+  int64_t counts = sys->CacheMisses();
   read_for(f.seed + 2001, &idle);
+  r.idle_miss_pct = miss_pct(counts, idle.size());
   r.idle_p99_ms = Quantile(idle, 0.99);
   r.idle_queries = idle.size();
   if (burn) {
@@ -980,9 +1022,11 @@ RealTime RunRealTime(const Flags& f, const Dataset& ds, System* sys, uint64_t n,
     }
   });
   std::vector<double> lat;
+  counts = sys->CacheMisses();
   const double secs = read_for(f.seed + 2002, &lat);
   stop = true;
   writer.join();
+  r.ingest_miss_pct = miss_pct(counts, lat.size());
   r.events_per_s = static_cast<double>(written.load()) / secs;
   r.query_p99_ms = Quantile(lat, 0.99);
   r.query_p50_ms = Quantile(lat, 0.5);
@@ -1196,6 +1240,12 @@ int main(int argc, char** argv) {
   const DeviceRead dev =
       MeasureDevice(f, systems[0]->dir(), static_cast<uint64_t>(std::ceil(laser_bpe * 1000)));
 
+  // Laser's last-N working set against its cache budget: whether the
+  // newest events of every user fit decides how much room appends find.
+  std::vector<uint64_t> all_users(ds.users());
+  for (uint64_t i = 0; i < ds.users(); ++i) all_users[i] = Dataset::Id(i);
+  const std::optional<uint64_t> working_set = systems[0]->WorkingSetBytes(all_users, rt_n);
+
   // Real time, WAL on.
   std::vector<RealTime> rt(systems.size());
   for (size_t s = 0; s < systems.size(); ++s) {
@@ -1284,6 +1334,19 @@ int main(int argc, char** argv) {
       "| real time: the same reader beside a CPU-bound thread (no I/O), p99 ms; / without "
       "ingest | %.3f; %.2fx | | | (own ratio) | |\n",
       rt[0].burn_p99_ms, rt[0].idle_p99_ms > 0 ? rt[0].burn_p99_ms / rt[0].idle_p99_ms : 0);
+  if (rt[0].idle_miss_pct >= 0) {
+    std::printf(
+        "| real time: the reader's cache misses per query, without ingest / during ingest | "
+        "%.2f%% / %.2f%% | | | | |\n",
+        rt[0].idle_miss_pct, rt[0].ingest_miss_pct);
+  }
+  if (working_set) {
+    std::printf(
+        "| real time: cache bytes for the newest %llu events of every user (MiB); / cache "
+        "budget | %.1f; %.2fx | | | | |\n",
+        static_cast<unsigned long long>(rt_n), static_cast<double>(*working_set) / 1048576.0,
+        static_cast<double>(*working_set) / (static_cast<double>(f.cache_mib) * 1048576.0));
+  }
   // Two idle baselines: the reader's own idle window just before ingest (the
   // target's), and the uniform one-thread query row of the same N.
   std::vector<double> idle_row(3, 0);
