@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <memory>
 #include <string_view>
 #include <unordered_map>
@@ -675,6 +676,32 @@ bool AppendNulls(const NullRange& nr, uint32_t row_begin, uint32_t count, size_t
   return true;
 }
 
+// True iff v, a value of a T lane, lies in d.
+template <typename T>
+bool InDomain(T v, const Domain& d) {
+  if constexpr (std::is_signed_v<T>) {
+    return v >= d.lo && v <= static_cast<int64_t>(d.hi);
+  } else {
+    return v <= d.hi;
+  }
+}
+
+// True iff every value base + x (mod 2^64, as T) with x < 2^width lies in d:
+// the range of a frame-of-reference chunk, whatever its packed bits.
+template <typename T>
+bool PackedInDomain(uint64_t base, int width, const Domain& d) {
+  if (width >= 64) return false;
+  const uint64_t span = (uint64_t{1} << width) - 1;
+  if constexpr (std::is_signed_v<T>) {
+    const auto lo = static_cast<int64_t>(base);
+    if (lo > INT64_MAX - static_cast<int64_t>(span)) return false;  // the range wraps
+    return InDomain<T>(lo, d) && InDomain<T>(lo + static_cast<int64_t>(span), d);
+  } else {
+    if (base > UINT64_MAX - span) return false;  // the range wraps
+    return InDomain<T>(base + span, d);
+  }
+}
+
 template <typename T>
 Status DecodeIntegers(ChunkReader* r, const Column& col, uint32_t count, uint32_t row_begin,
                       size_t old_rows, ColumnVector* c, std::vector<T>* lane) {
@@ -695,14 +722,17 @@ Status DecodeIntegers(ChunkReader* r, const Column& col, uint32_t count, uint32_
   lane->resize(old_rows + n);
   T* out = lane->data() + old_rows;
   UnpackBits(packed, packed_len, row_begin, n, base, width, out);
-  if (AppendNulls(nr, row_begin, count, old_rows, c)) {
+  const bool zeroed = AppendNulls(nr, row_begin, count, old_rows, c);
+  if (zeroed) {
     const uint8_t* flags = c->nulls.data() + old_rows;
     for (size_t i = 0; i < n; ++i) {
       if (flags[i] != 0) out[i] = 0;
     }
   }
   const Domain d = DomainOf(col);
-  if (d.checked) {
+  // The usual case needs no pass over the values: the header's base and
+  // width bound them all inside the domain.
+  if (d.checked && !(PackedInDomain<T>(base, width, d) && (!zeroed || InDomain<T>(0, d)))) {
     bool bad = false;
     for (size_t i = 0; i < n; ++i) {
       if constexpr (std::is_signed_v<T>) {
@@ -730,19 +760,30 @@ Status DecodeOrderKey(ChunkReader* r, const BlockInfo& info, uint32_t row_begin,
   LASER_RETURN_IF_ERROR(r->Take(packed_len, &packed));
   LASER_RETURN_IF_ERROR(r->ExpectEnd());
 
-  std::vector<uint64_t>& deltas = ThreadScratch().u64;
-  deltas.resize(info.count - 1);
-  UnpackBits(packed, packed_len, 0, deltas.size(), static_cast<uint64_t>(ZigZagDecode(base_raw)),
-             width, deltas.data());
+  const uint64_t base = static_cast<uint64_t>(ZigZagDecode(base_raw));
+  const size_t num_deltas = info.count - 1;
+  // Delta k leads from row k to row k + 1. The rows before row_begin are
+  // summed a stack buffer at a time; the rest are unpacked in place and
+  // summed there. Either way every delta is added, so the sum is checked
+  // against the header's last key.
+  const size_t skipped = std::min<size_t>(row_begin, num_deltas);
+  uint64_t key = static_cast<uint64_t>(info.first_key);
+  uint64_t buf[256];
+  for (size_t k = 0; k < skipped; k += std::size(buf)) {
+    const size_t m = std::min(std::size(buf), skipped - k);
+    UnpackBits(packed, packed_len, k, m, base, width, buf);
+    for (size_t j = 0; j < m; ++j) key += buf[j];
+  }
   const size_t n = info.count - row_begin;
   c->ints.resize(old_rows + n);
   int64_t* out = c->ints.data() + old_rows;
-  uint64_t key = static_cast<uint64_t>(info.first_key);
-  size_t i = 0;
-  for (; i < row_begin && i < deltas.size(); ++i) key += deltas[i];
-  for (size_t j = 0; j < n; ++j) {
-    out[j] = static_cast<int64_t>(key);
-    if (i < deltas.size()) key += deltas[i++];
+  if (n > 0) {
+    UnpackBits(packed, packed_len, skipped, n - 1, base, width, out + 1);
+    out[0] = static_cast<int64_t>(key);
+    for (size_t j = 1; j < n; ++j) {
+      key += static_cast<uint64_t>(out[j]);
+      out[j] = static_cast<int64_t>(key);
+    }
   }
   if (static_cast<int64_t>(key) != info.last_key) {
     return r->Error("order keys end at " + std::to_string(static_cast<int64_t>(key)) +

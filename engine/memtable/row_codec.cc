@@ -118,10 +118,16 @@ void EncodeRow(const TableSchema& schema, const Batch& rows, size_t row, std::st
 }
 
 RowDecoder::RowDecoder(const TableSchema& schema, std::span<const uint32_t> projection)
-    : schema_(schema),
-      outputs_(projection.size()),
-      first_(schema.columns.size(), -1),
-      next_(projection.size(), -1) {
+    : schema_(schema), outputs_(projection.size()) {
+  const size_t links = schema.columns.size() + projection.size();
+  int32_t* base = inline_;
+  if (links > kInlineLinks) {
+    heap_.resize(links);
+    base = heap_.data();
+  }
+  std::fill(base, base + links, -1);
+  first_ = base;
+  next_ = base + schema.columns.size();
   // Built back to front so that each chain lists its outputs in order.
   for (size_t i = projection.size(); i-- > 0;) {
     assert(projection[i] < schema.columns.size());

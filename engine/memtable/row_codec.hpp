@@ -55,15 +55,25 @@ class RowDecoder {
  public:
   // REQUIRES every projection entry < schema.columns.size(); schema outlives this.
   RowDecoder(const TableSchema& schema, std::span<const uint32_t> projection);
+  // Not copyable: first_ and next_ may point into the object itself.
+  RowDecoder(const RowDecoder&) = delete;
+  RowDecoder& operator=(const RowDecoder&) = delete;
   Status Decode(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out) const;
 
  private:
+  // Entries of first_ plus next_ kept inside the object: a decoder is built
+  // for every memtable read, and most schemas fit without an allocation.
+  static constexpr size_t kInlineLinks = 64;
+
   const TableSchema& schema_;
   size_t outputs_;
   // For each schema column the first output column it feeds, or -1; a
   // column projected more than once chains its outputs through next_.
-  std::vector<int32_t> first_;
-  std::vector<int32_t> next_;
+  // Both point into inline_ or, when they do not fit there, into heap_.
+  int32_t* first_;
+  int32_t* next_;
+  int32_t inline_[kInlineLinks];
+  std::vector<int32_t> heap_;
 };
 
 // Adds to *out (which must have no columns) one empty column per projected

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/format/block_fuzz_schema.hpp"
@@ -555,6 +556,58 @@ TEST_CASE("EncodeBlock rejects events that do not fit the schema, naming the col
   b = RandomBatch(s, 5, 0, 43);
   CHECK(EncodeBlock(s, kUser, b, 3, 3, &out).IsInvalidArgument());
   CHECK(EncodeBlock(s, kUser, b, 0, 6, &out).IsInvalidArgument());
+}
+
+TEST_CASE("decoded integers outside their type's domain are Corruption") {
+  // Written as a wide type, read back as a narrow one: the chunks are the
+  // same encoding, so only the decoder's domain check tells them apart.
+  auto schema = [](Type t) {
+    TableSchema s;
+    s.name = "narrow";
+    s.columns = {Col("user_id", Type::kU64, false), Col("ts", Type::kTimestamp, false),
+                 Col("v", t)};
+    REQUIRE(s.Validate().ok());
+    return s;
+  };
+  auto decode_as = [&](Type wide, Type narrow, const std::vector<int64_t>& values) {
+    const TableSchema ws = schema(wide);
+    Batch b = EmptyBatch(ws);
+    for (size_t i = 0; i < values.size(); ++i) {
+      b.columns[0].uints.push_back(kUser);
+      b.columns[1].ints.push_back(static_cast<int64_t>(i));
+      if (LaneOf(wide) == Lane::kUInt) {
+        b.columns[2].uints.push_back(static_cast<uint64_t>(values[i]));
+      } else {
+        b.columns[2].ints.push_back(values[i]);
+      }
+    }
+    std::string block;
+    REQUIRE(EncodeBlock(ws, kUser, b, 0, b.num_rows(), &block).ok());
+    const std::vector<int> proj = {2};
+    return DecodeBlock(schema(narrow),
+                       {reinterpret_cast<const uint8_t*>(block.data()), block.size()}, proj)
+        .status();
+  };
+  // In range, whether or not the chunk's base and width alone show it.
+  CHECK(decode_as(Type::kU16, Type::kU8, {0, 7, 200}).ok());
+  CHECK(decode_as(Type::kU16, Type::kU8, {100, 255, 180}).ok());
+  CHECK(decode_as(Type::kI16, Type::kI8, {-128, 127, 0}).ok());
+  CHECK(decode_as(Type::kI16, Type::kI8, {-100, 100}).ok());
+  CHECK(decode_as(Type::kI16, Type::kBool, {0, 1, 1}).ok());
+  // One value out of range, above or below.
+  for (const auto& [wide, narrow, values] :
+       std::vector<std::tuple<Type, Type, std::vector<int64_t>>>{
+           {Type::kU16, Type::kU8, {0, 256, 3}},
+           {Type::kU16, Type::kU8, {255, 300}},
+           {Type::kI16, Type::kI8, {-129, 0}},
+           {Type::kI16, Type::kI8, {5, 128, 127}},
+           {Type::kI16, Type::kBool, {0, 2}},
+           {Type::kU64, Type::kU32, {0, int64_t{1} << 32}}}) {
+    const Status st = decode_as(wide, narrow, values);
+    INFO(st.ToString());
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find("outside the domain") != std::string::npos);
+  }
 }
 
 TEST_CASE("EncodeBlock appends to the output buffer") {
