@@ -39,6 +39,7 @@ struct BlockCache::Shard {
   struct Entry {
     Key key;
     CachedBlock block;  // null iff the entry is free
+    uint32_t dropped;   // rows the block lacks at its front (Insert)
     uint32_t prev;      // towards the most recently used; kNone at the head
     uint32_t next;      // towards the least recently used; the free list's link
   };
@@ -86,7 +87,7 @@ struct BlockCache::Shard {
 
   // REQUIRES: mu held; `key` absent. Returns the new entry, linked as the
   // most recently used.
-  uint32_t Add(const Key& key, uint32_t hash, CachedBlock block) {
+  uint32_t Add(const Key& key, uint32_t hash, CachedBlock block, uint32_t dropped) {
     if ((live + 1) * 2 > slots.size()) Grow();
     uint32_t e;
     if (free_head != kNone) {
@@ -100,6 +101,7 @@ struct BlockCache::Shard {
     usage += block->size();
     entries[e].key = key;
     entries[e].block = std::move(block);
+    entries[e].dropped = dropped;
     PushFront(e);
     slots[Probe(key, hash)] = Slot{key, hash, e};
     ++live;
@@ -184,7 +186,7 @@ BlockCache::Shard& BlockCache::ShardFor(uint64_t file_id, uint64_t offset) const
   return *shards_[static_cast<size_t>((h >> 32) & (shards_.size() - 1))];
 }
 
-bool BlockCache::Insert(uint64_t file_id, uint64_t offset, CachedBlock block) {
+bool BlockCache::Insert(uint64_t file_id, uint64_t offset, CachedBlock block, uint32_t dropped) {
   assert(block != nullptr);
   if (!enabled()) return false;
   Shard& s = ShardFor(file_id, offset);
@@ -193,43 +195,55 @@ bool BlockCache::Insert(uint64_t file_id, uint64_t offset, CachedBlock block) {
   const Key key{file_id, offset};
   const uint32_t hash = static_cast<uint32_t>(Mix(file_id, offset));
   // Evicted blocks are released after the lock is dropped.
-  std::vector<CachedBlock> dropped;
+  std::vector<CachedBlock> released;
   std::lock_guard<std::mutex> l(s.mu);
-  if (uint32_t e = s.Find(key, hash); e != Shard::kNone) s.Remove(e, &dropped);
+  if (uint32_t e = s.Find(key, hash); e != Shard::kNone) s.Remove(e, &released);
   while (s.usage + charge > s.capacity) {
-    s.Remove(s.tail, &dropped);
+    s.Remove(s.tail, &released);
     ++s.evictions;
   }
-  s.Add(key, hash, std::move(block));
+  s.Add(key, hash, std::move(block), dropped);
   ++s.inserts;
   return true;
 }
 
-CachedBlock BlockCache::Lookup(uint64_t file_id, uint64_t offset) {
+CachedBlock BlockCache::Lookup(uint64_t file_id, uint64_t offset, uint32_t max_dropped,
+                               uint32_t* dropped) {
   Shard& s = ShardFor(file_id, offset);
   const uint32_t hash = static_cast<uint32_t>(Mix(file_id, offset));
   std::lock_guard<std::mutex> l(s.mu);
   const uint32_t e = s.Find(Key{file_id, offset}, hash);
-  if (e == Shard::kNone) {
+  if (e == Shard::kNone || s.entries[e].dropped > max_dropped) {
     ++s.misses;
     return nullptr;
   }
   ++s.hits;
   s.Touch(e);
+  if (dropped != nullptr) *dropped = s.entries[e].dropped;
   return s.entries[e].block;
 }
 
-CachedBlock BlockCache::Peek(uint64_t file_id, uint64_t offset) const {
+CachedBlock BlockCache::Peek(uint64_t file_id, uint64_t offset, uint32_t max_dropped,
+                             uint32_t* dropped) const {
   if (!enabled()) return nullptr;
   Shard& s = ShardFor(file_id, offset);
   const uint32_t hash = static_cast<uint32_t>(Mix(file_id, offset));
   std::lock_guard<std::mutex> l(s.mu);
   const uint32_t e = s.Find(Key{file_id, offset}, hash);
-  return e == Shard::kNone ? nullptr : s.entries[e].block;
+  if (e == Shard::kNone || s.entries[e].dropped > max_dropped) return nullptr;
+  if (dropped != nullptr) *dropped = s.entries[e].dropped;
+  return s.entries[e].block;
 }
 
-bool BlockCache::Contains(uint64_t file_id, uint64_t offset) const {
-  return Peek(file_id, offset) != nullptr;
+bool BlockCache::Contains(uint64_t file_id, uint64_t offset, uint32_t* dropped) const {
+  if (!enabled()) return false;
+  Shard& s = ShardFor(file_id, offset);
+  const uint32_t hash = static_cast<uint32_t>(Mix(file_id, offset));
+  std::lock_guard<std::mutex> l(s.mu);
+  const uint32_t e = s.Find(Key{file_id, offset}, hash);
+  if (e == Shard::kNone) return false;
+  if (dropped != nullptr) *dropped = s.entries[e].dropped;
+  return true;
 }
 
 bool BlockCache::Erase(uint64_t file_id, uint64_t offset) {

@@ -41,23 +41,30 @@ class BlockCache {
 
   // Caches `block` as the most recently used entry of (file_id, offset),
   // replacing any previous one, and evicts least recently used entries of
-  // its shard until the shard is within budget. Returns true iff cached;
-  // false iff the cache is disabled or block->size() exceeds a shard's
-  // budget (capacity / shards). REQUIRES: block is non-null.
-  bool Insert(uint64_t file_id, uint64_t offset, CachedBlock block);
+  // its shard until the shard is within budget. `dropped` > 0 marks a
+  // trimmed block: it stands for the stored one without its first `dropped`
+  // rows (the cache does not look inside; the engine does). Returns true iff
+  // cached; false iff the cache is disabled or block->size() exceeds a
+  // shard's budget (capacity / shards). REQUIRES: block is non-null.
+  bool Insert(uint64_t file_id, uint64_t offset, CachedBlock block, uint32_t dropped = 0);
 
   // Returns the block of (file_id, offset) and makes it the most recently
-  // used, or null iff it is not cached. Counts a hit or a miss.
-  CachedBlock Lookup(uint64_t file_id, uint64_t offset);
+  // used iff it is cached with at most `max_dropped` rows dropped; then
+  // *dropped (if given) is its count. Otherwise returns null, leaving any
+  // entry where it is. Counts a hit or a miss accordingly.
+  CachedBlock Lookup(uint64_t file_id, uint64_t offset, uint32_t max_dropped = 0,
+                     uint32_t* dropped = nullptr);
 
-  // Returns the block of (file_id, offset), or null iff it is not cached.
-  // Counts neither a hit nor a miss and leaves the LRU order alone: a read
-  // for the engine's own upkeep (a merge reading what it will rewrite).
-  CachedBlock Peek(uint64_t file_id, uint64_t offset) const;
-  // Returns true iff (file_id, offset) is cached. Counts neither a hit nor a
+  // As Lookup, but counts neither a hit nor a miss and leaves the LRU order
+  // alone: a read for the engine's own upkeep (a merge reading what it will
+  // rewrite, which needs the whole block: max_dropped 0).
+  CachedBlock Peek(uint64_t file_id, uint64_t offset, uint32_t max_dropped = 0,
+                   uint32_t* dropped = nullptr) const;
+  // Returns true iff (file_id, offset) is cached, whole or trimmed, and then
+  // *dropped (if given) is its count of dropped rows. Counts neither a hit nor a
   // miss and leaves the LRU order alone: a probe for the engine's own upkeep
   // (is this user's data hot?), not a read.
-  bool Contains(uint64_t file_id, uint64_t offset) const;
+  bool Contains(uint64_t file_id, uint64_t offset, uint32_t* dropped = nullptr) const;
 
   // Drops (file_id, offset); returns true iff it was cached.
   bool Erase(uint64_t file_id, uint64_t offset);

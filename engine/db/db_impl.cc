@@ -182,7 +182,7 @@ Status DBImpl::OpenImpl() {
   for (const TableEntry& t : manifest_.tables) {
     auto table = std::make_shared<Table>();
     table->id = t.id;
-    table->schema = t.schema;
+    table->schema = std::make_shared<const TableSchema>(t.schema);
     table->index = std::make_unique<TableIndex>();
     tables_[Lower(t.schema.name)] = std::move(table);
   }
@@ -247,13 +247,13 @@ Status DBImpl::ReplayWal() {
     const TablePtr t = FindTableById(decoded->table_id);
     if (t == nullptr) return Status::OK();  // the table was dropped later
     // Columns added after the record was written take their defaults.
-    auto rows = Normalize(t->schema, decoded->rows);
+    auto rows = Normalize(*t->schema, decoded->rows);
     if (!rows.ok()) {
       return Status::Corruption("WAL " + rec.file + " offset " + std::to_string(rec.offset) +
-                                ": record does not fit table " + t->schema.name + ": " +
+                                ": record does not fit table " + t->schema->name + ": " +
                                 rows.status().message());
     }
-    mem_->Insert(t->id, t->schema, *rows, next_seq_);
+    mem_->Insert(t->id, *t->schema, *rows, next_seq_);
     next_seq_ += rows->num_rows();
     return Status::OK();
   };
@@ -355,7 +355,7 @@ Status DBImpl::CreateTable(const TableSchema& schema) {
   LASER_RETURN_IF_ERROR(CommitManifestLocked(next));
   auto table = std::make_shared<Table>();
   table->id = e.id;
-  table->schema = e.schema;
+  table->schema = std::make_shared<const TableSchema>(e.schema);
   table->index = std::make_unique<TableIndex>();
   std::unique_lock<std::shared_mutex> l(state_mu_);
   tables_[Lower(schema.name)] = std::move(table);
@@ -402,7 +402,7 @@ Status DBImpl::AddColumn(std::string_view table, const Column& column) {
   TableSchema schema;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
-    schema = t->schema;
+    schema = *t->schema;
   }
   if (schema.FindColumn(column.name) >= 0) {
     return Status::AlreadyExists("table " + schema.name + " already has a column " + column.name);
@@ -423,7 +423,7 @@ Status DBImpl::AddColumn(std::string_view table, const Column& column) {
   }
   LASER_RETURN_IF_ERROR(CommitManifestLocked(next));
   std::unique_lock<std::shared_mutex> l(state_mu_);
-  t->schema = std::move(schema);
+  t->schema = std::make_shared<const TableSchema>(std::move(schema));
   return Status::OK();
 }
 
@@ -445,7 +445,7 @@ Status DBImpl::SetRetention(std::string_view table, const Retention& retention) 
   }
   LASER_RETURN_IF_ERROR(CommitManifestLocked(next));
   std::unique_lock<std::shared_mutex> l(state_mu_);
-  t->schema = std::move(schema);
+  t->schema = std::make_shared<const TableSchema>(std::move(schema));
   return Status::OK();
 }
 
@@ -453,13 +453,13 @@ Result<TableSchema> DBImpl::GetTable(std::string_view name) const {
   std::shared_lock<std::shared_mutex> l(state_mu_);
   TablePtr t = FindTableLocked(name);
   if (t == nullptr) return Status::NotFound("table " + std::string(name) + " does not exist");
-  return t->schema;
+  return *t->schema;
 }
 
 std::vector<std::string> DBImpl::ListTables() const {
   std::shared_lock<std::shared_mutex> l(state_mu_);
   std::vector<std::string> out;
-  for (const auto& [lower, t] : tables_) out.push_back(t->schema.name);
+  for (const auto& [lower, t] : tables_) out.push_back(t->schema->name);
   return out;
 }
 
@@ -592,14 +592,15 @@ Result<Batch> DBImpl::Normalize(const TableSchema& schema, const Batch& rows) co
 Status DBImpl::Append(std::string_view table, const Batch& rows) {
   if (options_.read_only) return Status::NotSupported("database " + dir_ + " is read-only");
   uint32_t table_id = 0;
-  TableSchema schema;
+  std::shared_ptr<const TableSchema> schema_ptr;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
     TablePtr t = FindTableLocked(table);
     if (t == nullptr) return Status::NotFound("table " + std::string(table) + " does not exist");
     table_id = t->id;
-    schema = t->schema;
+    schema_ptr = t->schema;
   }
+  const TableSchema& schema = *schema_ptr;
   LASER_ASSIGN_OR_RETURN(Batch normalized, Normalize(schema, rows));
   if (normalized.num_rows() == 0) return Status::OK();
   std::vector<uint8_t> payload;

@@ -56,6 +56,10 @@ struct EngineTuning {
   uint32_t merge_batch_users = 64;      // users per merge commit
   uint32_t install_chunk_users = 1024;  // users per index update of a flush
   uint32_t background_poll_ms = 200;    // background thread wake-up
+  // After a flush, a hot user's older cached blocks keep only the rows that
+  // a read of its newest this-many events can need (TrimCachedTailsLocked);
+  // 0 keeps them whole.
+  uint64_t cache_tail_events = 1024;
   // Test hook: called after each chunk of a flush's index install, holding
   // maint_mu_ only (reads may run inside it).
   std::function<void()> after_install_chunk;
@@ -118,7 +122,9 @@ class DBImpl final : public DB {
  private:
   struct Table {
     uint32_t id = 0;
-    TableSchema schema;                 // guarded by state_mu_
+    // Guarded by state_mu_. A schema change installs a new one, so a reader
+    // holds on to the schema it read with a pointer, without a copy.
+    std::shared_ptr<const TableSchema> schema;
     std::unique_ptr<TableIndex> index;  // guarded by state_mu_
   };
   using TablePtr = std::shared_ptr<Table>;
@@ -157,6 +163,21 @@ class DBImpl final : public DB {
   // empties *frames. For frames written by a committed flush or merge whose
   // user is being read: its next read finds them without a disk read.
   void CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames);
+  // A user whose new frames a flush cached, and how many it wrote.
+  struct FlushedHotUser {
+    uint32_t table_id;
+    uint64_t user;
+    uint64_t new_events;
+    size_t new_handles;
+  };
+  // After a flush has installed its handles: each hot user's older cached
+  // blocks lose the rows that its newest tuning_.cache_tail_events events no
+  // longer reach (trimmed in the cache, see compaction/trim.hpp), and blocks
+  // none of whose rows are reached leave the cache. So the cache holds about
+  // one block's worth of each hot user's tail through any number of flushes,
+  // instead of growing by every flushed frame until a merge.
+  void TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schemas,
+                             std::span<const FlushedHotUser> users);
   // Drops the active segment after a failed write or commit.
   void AbandonSegmentLocked();
   // Syncs the active segment and commits `segs` (plus, for a flush, the WAL
@@ -172,15 +193,24 @@ class DBImpl final : public DB {
   void NoteDirtyLocked(uint32_t table_id, uint64_t user, std::span<const BlockHandle> hs,
                        const TableSchema& schema);
 
-  // The open files of the handles' segments. REQUIRES state_mu_ held.
-  std::map<uint64_t, FilePtr> FilesOfLocked(std::span<const BlockHandle> handles) const;
+  // Adds to *files the open files of the handles' segments it lacks.
+  // REQUIRES state_mu_ held.
+  void AddFilesLocked(std::span<const BlockHandle> handles,
+                      std::map<uint64_t, FilePtr>* files) const;
   // Reads the frames of `handles` (cache first, then one batched read of the
   // misses, adjacent frames coalesced); result i is handles[i]'s frame. A
   // query's read (for_query) counts cache hits and misses, refreshes the
   // frames it finds and caches those it reads; an upkeep read does neither.
+  // A query that needs no row of handles[i] before row need_from[i] (empty:
+  // all rows) takes a trimmed frame that dropped at most that many rows; then
+  // (*dropped)[i] is its count of dropped rows, else 0.
+  // REQUIRES: need_from is empty or of handles' size; dropped is non-null
+  // if need_from is non-empty.
   Result<std::vector<CachedBlock>> ReadFrames(std::span<const BlockHandle> handles,
                                               const std::map<uint64_t, FilePtr>& files,
-                                              bool for_query);
+                                              bool for_query,
+                                              std::span<const uint32_t> need_from = {},
+                                              std::vector<uint32_t>* dropped = nullptr);
   // For maintenance: the files are captured here, and the read is an upkeep
   // read (the frames are about to be rewritten). REQUIRES maint_mu_ (no
   // segment can go).
@@ -201,18 +231,26 @@ class DBImpl final : public DB {
                      const BlockHandle& h, const std::vector<uint8_t>& frame,
                      const std::vector<int>& proj, uint32_t row_begin, Batch* out) const;
   // One user's answer when the blocks `chosen` (indices into hs, whose frames
-  // are frames[*next_frame ...]) are in key order and the user's memtable
+  // are frames[*next_frame ...], trimmed by dropped[*next_frame ...] rows as
+  // ReadFrames returned them) are in key order and the user's memtable
   // rows *mem (already within [lo, hi), possibly none) are in key order after
   // all of them: the rows with keys in [lo, hi), the newest `limit` of them
   // (all if 0), decoding only the blocks and rows that can be in it.
-  // Advances *next_frame past the user's frames; may consume *mem.
+  // `proj_columns` and `proj` are the same projection (as the memtable and
+  // the block decoder take it). Advances *next_frame past the user's frames;
+  // may consume *mem.
   Result<Batch> ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint64_t user,
                                const std::vector<BlockHandle>& hs,
                                const std::vector<size_t>& chosen,
-                               const std::vector<CachedBlock>& frames, size_t* next_frame,
-                               const std::vector<int>& proj, size_t key_pos,
-                               std::optional<int64_t> lo, std::optional<int64_t> hi, uint64_t limit,
-                               Batch* mem) const;
+                               const std::vector<CachedBlock>& frames,
+                               std::span<const uint32_t> dropped, size_t* next_frame,
+                               std::span<const uint32_t> proj_columns, const std::vector<int>& proj,
+                               size_t key_pos, std::optional<int64_t> lo, std::optional<int64_t> hi,
+                               uint64_t limit, Batch* mem) const;
+  // Read and ReadMany: out[i] (out has users.size() elements) receives the
+  // answer for users[i]. On error the contents of out are unspecified.
+  Status ReadUsers(std::string_view table, std::span<const uint64_t> users,
+                   const ReadOptions& options, Batch* out);
   std::optional<int64_t> TtlCutoff(const TableSchema& schema) const;
   int64_t NowMs() const;
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "engine/compaction/sequence.hpp"
+#include "engine/compaction/trim.hpp"
 #include "engine/db/db_impl.hpp"
 #include "engine/format/block.hpp"
 #include "engine/memtable/row_codec.hpp"
@@ -257,7 +258,7 @@ Status DBImpl::FlushImmutableLocked() {
   std::map<uint32_t, TableSchema> schemas;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
-    for (const auto& [name, t] : tables_) schemas[t->id] = t->schema;
+    for (const auto& [name, t] : tables_) schemas[t->id] = *t->schema;
   }
   struct Added {
     uint32_t table_id;
@@ -265,6 +266,7 @@ Status DBImpl::FlushImmutableLocked() {
     uint64_t events;
     std::vector<BlockHandle> handles;
     std::vector<CachedBlock> frames;  // handles' frames, iff the user is hot
+    bool hot = false;
   };
   std::vector<Added> added;
   std::map<uint64_t, SegmentEntry> segs = segs_;
@@ -278,7 +280,7 @@ Status DBImpl::FlushImmutableLocked() {
       Batch rows;
       const std::vector<uint32_t> all = rowcodec::AllColumns(schema);
       LASER_RETURN_IF_ERROR(it.AppendRows(schema, all, &rows));
-      Added a{it.table_id(), it.user(), rows.num_rows(), {}, {}};
+      Added a{it.table_id(), it.user(), rows.num_rows(), {}, {}, false};
       // A user whose newest block is cached is being read: its new blocks
       // go into the cache as they are written, so that its next read finds
       // them there instead of on disk.
@@ -289,6 +291,7 @@ Status DBImpl::FlushImmutableLocked() {
         const std::optional<BlockHandle> last = t ? t->index->Last(a.user) : std::nullopt;
         hot = last && cache_->Contains(last->segment, last->offset);
       }
+      a.hot = hot;
       const std::vector<int64_t>& keys = rows.columns[schema.order_key].ints;
       size_t begin = 0;
       for (size_t end : compaction::ChunkEnds(rows, compaction::kBlockEvents)) {
@@ -350,10 +353,15 @@ Status DBImpl::FlushImmutableLocked() {
     for (size_t k = i; k < end; ++k) {
       const TablePtr t = FindTableById(added[k].table_id);
       if (t != nullptr) {
-        NoteDirtyLocked(added[k].table_id, added[k].user, t->index->Get(added[k].user), t->schema);
+        NoteDirtyLocked(added[k].table_id, added[k].user, t->index->Get(added[k].user), *t->schema);
       }
     }
   }
+  std::vector<FlushedHotUser> hot;
+  for (const Added& a : added) {
+    if (a.hot) hot.push_back(FlushedHotUser{a.table_id, a.user, a.events, a.handles.size()});
+  }
+  TrimCachedTailsLocked(schemas, hot);
   // Every record of the flushed memtable is in segment files now.
   auto wals = wal::ListWalFiles(env_, dir_, 0);
   if (wals.ok()) {
@@ -364,6 +372,67 @@ Status DBImpl::FlushImmutableLocked() {
   imm_wal_boundary_ = 0;
   bg_cv_.notify_all();
   return Status::OK();
+}
+
+void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schemas,
+                                   std::span<const FlushedHotUser> users) {
+  const uint64_t keep = tuning_.cache_tail_events;
+  if (keep == 0 || !cache_->enabled()) return;
+  // Dropping fewer rows saves less cache than the re-encode costs.
+  constexpr uint32_t kMinDrop = 32;
+  for (size_t i = 0; i < users.size(); i += tuning_.install_chunk_users) {
+    const size_t end = std::min(users.size(), i + tuning_.install_chunk_users);
+    std::vector<std::vector<BlockHandle>> handles(end - i);
+    {
+      std::shared_lock<std::shared_mutex> l(state_mu_);
+      for (size_t k = i; k < end; ++k) {
+        const TablePtr t = FindTableById(users[k].table_id);
+        if (t != nullptr) handles[k - i] = t->index->Get(users[k].user);
+      }
+    }
+    for (size_t k = i; k < end; ++k) {
+      const FlushedHotUser& u = users[k];
+      const std::vector<BlockHandle>& hs = handles[k - i];
+      auto schema = schemas.find(u.table_id);
+      // Merges hold maint_mu_ too, so the flush's handles are still the
+      // user's last ones.
+      if (schema == schemas.end() || hs.size() < u.new_handles) continue;
+      uint64_t newer = 0;  // events in the blocks after hs[j]
+      for (size_t j = hs.size(); j-- > 0;) {
+        const BlockHandle h = hs[j];
+        if (j + 1 < hs.size() && h.last_key > hs[j + 1].first_key) {
+          break;  // out of key order: reads do not skip rows by count here
+        }
+        if (j >= hs.size() - u.new_handles) {
+          newer += h.count;
+          continue;
+        }
+        // Blocks the tail had left before this flush are not its business.
+        if (newer - u.new_events >= keep) break;
+        uint32_t dropped = 0;
+        const uint32_t beyond = compaction::RowsBeyondNewest(h.count, newer, keep);
+        newer += h.count;
+        if (h.count == 0 || !cache_->Contains(h.segment, h.offset, &dropped)) continue;
+        if (beyond == h.count) {
+          cache_->Erase(h.segment, h.offset);
+          continue;
+        }
+        if (beyond < dropped + kMinDrop) continue;
+        CachedBlock frame = cache_->Peek(h.segment, h.offset, UINT32_MAX, &dropped);
+        if (frame == nullptr || beyond < dropped + kMinDrop) continue;
+        Result<std::vector<uint8_t>> trimmed =
+            compaction::TrimFrame(schema->second, *frame, beyond - dropped);
+        if (!trimmed.ok()) {
+          // The next read goes to the disk, which verifies the frame.
+          cache_->Erase(h.segment, h.offset);
+          continue;
+        }
+        cache_->Insert(h.segment, h.offset,
+                       std::make_shared<const std::vector<uint8_t>>(std::move(trimmed).value()),
+                       beyond);
+      }
+    }
+  }
 }
 
 // --- merge ---
@@ -415,10 +484,10 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
       TablePtr t = FindTableById(table_id);
       if (t == nullptr) continue;
       std::vector<BlockHandle> hs = t->index->Get(user);
-      auto begin = compaction::PlanMerge(hs, t->schema.retention.max_events, TtlCutoff(t->schema),
+      auto begin = compaction::PlanMerge(hs, t->schema->retention.max_events, TtlCutoff(*t->schema),
                                          force_full);
       if (!begin) continue;
-      schemas[table_id] = t->schema;
+      schemas[table_id] = *t->schema;
       Job j{t, user, {}, {}, {}, {}};
       j.keep.assign(hs.begin(), hs.begin() + static_cast<ptrdiff_t>(*begin));
       j.rewrite.assign(hs.begin() + static_cast<ptrdiff_t>(*begin), hs.end());
@@ -622,9 +691,9 @@ Status DBImpl::Compact() {
         std::vector<uint64_t> us = t->index->Users(after, 4096);
         if (us.empty()) break;
         after = us.back();
-        const std::optional<int64_t> cutoff = TtlCutoff(t->schema);
+        const std::optional<int64_t> cutoff = TtlCutoff(*t->schema);
         for (uint64_t u : us) {
-          if (compaction::PlanMerge(t->index->Get(u), t->schema.retention.max_events, cutoff,
+          if (compaction::PlanMerge(t->index->Get(u), t->schema->retention.max_events, cutoff,
                                     false)) {
             batch.emplace_back(t->id, u);
           }

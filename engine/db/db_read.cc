@@ -1,6 +1,7 @@
 // DBImpl read path: block selection, one batched read per request, decode of
 // the projected columns, merge with the memtables, retention.
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <climits>
 
@@ -61,6 +62,27 @@ void KeepRows(size_t begin, size_t end, Batch* b) {
   }
 }
 
+// For a read whose blocks `chosen` all lie inside its key range and whose
+// memtable rows (`mem_rows` of them, already cut to `limit`) follow them in
+// key order: how many of the blocks' rows, counted from the oldest, are
+// older than the newest `limit` events (0 if limit is 0: all are wanted).
+uint64_t RowsToSkip(const std::vector<BlockHandle>& hs, const std::vector<size_t>& chosen,
+                    uint64_t mem_rows, uint64_t limit) {
+  if (limit == 0) return 0;
+  const uint64_t from_blocks = limit - std::min(mem_rows, limit);
+  uint64_t total = 0;
+  for (size_t k : chosen) total += hs[k].count;
+  return from_blocks < total ? total - from_blocks : 0;
+}
+
+// True iff every block `chosen` lies inside [lo, hi).
+bool AllInside(const std::vector<BlockHandle>& hs, const std::vector<size_t>& chosen,
+               std::optional<int64_t> lo, std::optional<int64_t> hi) {
+  return std::all_of(chosen.begin(), chosen.end(), [&](size_t k) {
+    return (!lo || hs[k].first_key >= *lo) && (!hi || hs[k].last_key < *hi);
+  });
+}
+
 }  // namespace
 
 Status DBImpl::DecodeFrame(const TableSchema& schema, uint32_t table_id, uint64_t user,
@@ -78,51 +100,57 @@ Status DBImpl::DecodeFrame(const TableSchema& schema, uint32_t table_id, uint64_
   return Status::OK();
 }
 
-Result<Batch> DBImpl::ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint64_t user,
-                                     const std::vector<BlockHandle>& hs,
-                                     const std::vector<size_t>& chosen,
-                                     const std::vector<CachedBlock>& frames, size_t* next_frame,
-                                     const std::vector<int>& proj, size_t key_pos,
-                                     std::optional<int64_t> lo, std::optional<int64_t> hi,
-                                     uint64_t limit, Batch* mem) const {
+Result<Batch> DBImpl::ReadOrderedRun(
+    const TableSchema& schema, uint32_t table_id, uint64_t user, const std::vector<BlockHandle>& hs,
+    const std::vector<size_t>& chosen, const std::vector<CachedBlock>& frames,
+    std::span<const uint32_t> dropped, size_t* next_frame, std::span<const uint32_t> proj_columns,
+    const std::vector<int>& proj, size_t key_pos, std::optional<int64_t> lo,
+    std::optional<int64_t> hi, uint64_t limit, Batch* mem) const {
   Batch all;
-  const bool inside = std::all_of(chosen.begin(), chosen.end(), [&](size_t k) {
-    return (!lo || hs[k].first_key >= *lo) && (!hi || hs[k].last_key < *hi);
-  });
+  const bool inside = AllInside(hs, chosen, lo, hi);
   // The memtable rows are in range already and come after every block row.
   const uint64_t m = mem->num_rows();
   if (inside) {
     // Every event of the blocks is in range: skip the rows before the last
     // `limit` by count alone, whole blocks without reading them.
+    const uint64_t skip = RowsToSkip(hs, chosen, m, limit);
     if (limit > 0 && m > limit) KeepRows(m - limit, m, mem);
-    const uint64_t from_blocks = limit == 0 ? UINT64_MAX : limit - mem->num_rows();
     uint64_t total = 0;
     for (size_t k : chosen) total += hs[k].count;
-    const uint64_t skip = from_blocks < total ? total - from_blocks : 0;
     // The answer's size is known: one allocation per column, no regrowth
     // while the blocks are appended.
-    rowcodec::InitProjection(schema, std::vector<uint32_t>(proj.begin(), proj.end()), &all);
+    rowcodec::InitProjection(schema, proj_columns, &all);
     for (ColumnVector& c : all.columns) c.Reserve(total - skip + mem->num_rows());
     uint64_t start = 0;
     for (size_t k : chosen) {
       const uint64_t count = hs[k].count;
-      const std::vector<uint8_t>& frame = *frames[(*next_frame)++];
+      const size_t f = (*next_frame)++;
       if (start + count > skip) {
         const auto row_begin = static_cast<uint32_t>(skip > start ? skip - start : 0);
+        // A trimmed frame is the block without its first `d` rows, which
+        // ReadFrames took only if this read needs none of them.
+        const uint32_t d = dropped[f];
+        if (d > row_begin) {
+          return Status::Internal("a trimmed cached frame lacks rows the read needs");
+        }
+        BlockHandle h = hs[k];
+        h.count -= d;
+        h.length = static_cast<uint32_t>(frames[f]->size());
         LASER_RETURN_IF_ERROR(
-            DecodeFrame(schema, table_id, user, hs[k], frame, proj, row_begin, &all));
+            DecodeFrame(schema, table_id, user, h, *frames[f], proj, row_begin - d, &all));
       }
       start += count;
     }
   } else {
     for (size_t k : chosen) {
-      LASER_RETURN_IF_ERROR(
-          DecodeFrame(schema, table_id, user, hs[k], *frames[(*next_frame)++], proj, 0, &all));
+      const size_t f = (*next_frame)++;
+      assert(dropped[f] == 0);
+      LASER_RETURN_IF_ERROR(DecodeFrame(schema, table_id, user, hs[k], *frames[f], proj, 0, &all));
     }
   }
   if (mem->num_rows() > 0) compaction::AppendRows(*mem, &all);
   if (all.num_columns() == 0) {
-    rowcodec::InitProjection(schema, std::vector<uint32_t>(proj.begin(), proj.end()), &all);
+    rowcodec::InitProjection(schema, proj_columns, &all);
   }
   if (!inside) {
     const std::vector<int64_t>& keys = all.columns[key_pos].ints;
@@ -160,35 +188,44 @@ std::optional<int64_t> DBImpl::TtlCutoff(const TableSchema& schema) const {
   return static_cast<int64_t>(q);
 }
 
-std::map<uint64_t, DBImpl::FilePtr> DBImpl::FilesOfLocked(
-    std::span<const BlockHandle> handles) const {
-  std::map<uint64_t, FilePtr> out;
+void DBImpl::AddFilesLocked(std::span<const BlockHandle> handles,
+                            std::map<uint64_t, FilePtr>* files) const {
   for (const BlockHandle& h : handles) {
-    if (out.count(h.segment) != 0) continue;
+    if (files->count(h.segment) != 0) continue;
     auto it = segment_files_.find(h.segment);
-    if (it != segment_files_.end()) out.emplace(h.segment, it->second);
+    if (it != segment_files_.end()) files->emplace(h.segment, it->second);
   }
-  return out;
 }
 
 Result<std::vector<CachedBlock>> DBImpl::ReadFramesLocked(std::span<const BlockHandle> handles) {
   std::map<uint64_t, FilePtr> files;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
-    files = FilesOfLocked(handles);
+    AddFilesLocked(handles, &files);
   }
   return ReadFrames(handles, files, /*for_query=*/false);
 }
 
 Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle> handles,
                                                     const std::map<uint64_t, FilePtr>& files,
-                                                    bool for_query) {
+                                                    bool for_query,
+                                                    std::span<const uint32_t> need_from,
+                                                    std::vector<uint32_t>* dropped) {
+  assert(need_from.empty() || need_from.size() == handles.size());
+  assert(need_from.empty() || dropped != nullptr);
   std::vector<CachedBlock> out(handles.size());
+  if (dropped != nullptr) dropped->assign(handles.size(), 0);
   std::vector<size_t> misses;
   for (size_t i = 0; i < handles.size(); ++i) {
     if (cache_->enabled()) {
-      out[i] = for_query ? cache_->Lookup(handles[i].segment, handles[i].offset)
-                         : cache_->Peek(handles[i].segment, handles[i].offset);
+      const BlockHandle& h = handles[i];
+      if (!for_query) {
+        out[i] = cache_->Peek(h.segment, h.offset);
+      } else if (dropped != nullptr) {
+        out[i] = cache_->Lookup(h.segment, h.offset, need_from[i], &(*dropped)[i]);
+      } else {
+        out[i] = cache_->Lookup(h.segment, h.offset);
+      }
     }
     if (out[i] == nullptr) misses.push_back(i);
   }
@@ -281,64 +318,88 @@ Status DBImpl::VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle&
 
 Result<segment::FrameHeader> DBImpl::FrameHeaderOf(const std::vector<uint8_t>& frame,
                                                    const BlockHandle& h) const {
-  const std::string path = segment::SegmentFileName(dir_, h.segment);
   if (frame.size() != h.length || frame.size() < segment::kFrameHeaderSize) {
-    return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
-                              ": short frame");
+    return Status::Corruption("segment " + segment::SegmentFileName(dir_, h.segment) + " offset " +
+                              std::to_string(h.offset) + ": short frame");
   }
-  return segment::DecodeFrameHeader(
-      std::span<const uint8_t>(frame.data(), segment::kFrameHeaderSize), path, h.offset);
+  // The file name only goes into an error message: every read decodes a
+  // header per block, so it is built only when decoding fails (the same
+  // decode again, now naming the file).
+  static const std::string kUnnamed;
+  const std::span<const uint8_t> header(frame.data(), segment::kFrameHeaderSize);
+  Result<segment::FrameHeader> hdr = segment::DecodeFrameHeader(header, kUnnamed, h.offset);
+  if (hdr.ok()) return hdr;
+  return segment::DecodeFrameHeader(header, segment::SegmentFileName(dir_, h.segment), h.offset);
 }
 
 Result<segment::FrameHeader> DBImpl::CheckFrame(const std::vector<uint8_t>& frame,
                                                 const BlockHandle& h, uint32_t table_id,
                                                 uint64_t user) const {
   LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, FrameHeaderOf(frame, h));
-  const std::string path = segment::SegmentFileName(dir_, h.segment);
   if (hdr.table_id != table_id || hdr.user != user || hdr.frame_length() != h.length ||
       hdr.count != h.count) {
-    return Status::Corruption("segment " + path + " offset " + std::to_string(h.offset) +
-                              ": frame of table " + std::to_string(hdr.table_id) + " user " +
-                              std::to_string(hdr.user) + " where the index expects table " +
-                              std::to_string(table_id) + " user " + std::to_string(user));
+    return Status::Corruption("segment " + segment::SegmentFileName(dir_, h.segment) + " offset " +
+                              std::to_string(h.offset) + ": frame of table " +
+                              std::to_string(hdr.table_id) + " user " + std::to_string(hdr.user) +
+                              " where the index expects table " + std::to_string(table_id) +
+                              " user " + std::to_string(user));
   }
   return hdr;
 }
 
 Result<Batch> DBImpl::Read(std::string_view table, uint64_t user, const ReadOptions& options) {
-  LASER_ASSIGN_OR_RETURN(std::vector<Batch> out,
-                         ReadMany(table, std::span<const uint64_t>(&user, 1), options));
-  return std::move(out[0]);
+  Batch out;
+  LASER_RETURN_IF_ERROR(ReadUsers(table, std::span<const uint64_t>(&user, 1), options, &out));
+  return out;
 }
 
 Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<const uint64_t> users,
-                                            const ReadOptions& opts) {
-  TableSchema schema;
+                                            const ReadOptions& options) {
+  std::vector<Batch> out(users.size());
+  LASER_RETURN_IF_ERROR(ReadUsers(table, users, options, out.data()));
+  return out;
+}
+
+Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users,
+                         const ReadOptions& opts, Batch* out) {
+  std::shared_ptr<const TableSchema> schema_ptr;
   uint32_t table_id = 0;
   std::shared_ptr<MemTable> mem, imm;
   std::optional<std::pair<uint32_t, uint64_t>> imm_installed;
-  std::vector<std::vector<BlockHandle>> handles(users.size());
+  // What the read gathers for each user: handles, memtable rows, the blocks
+  // chosen (indices into handles).
+  struct UserState {
+    std::vector<BlockHandle> handles;
+    Batch mem_rows;
+    std::vector<size_t> chosen;
+    // The blocks chosen are in key order and the memtable rows after them:
+    // ReadOrderedRun answers.
+    bool ordered = false;
+  };
+  std::vector<UserState> state(users.size());
   std::map<uint64_t, FilePtr> files;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
     TablePtr t = FindTableLocked(table);
     if (t == nullptr) return Status::NotFound("table " + std::string(table) + " does not exist");
-    schema = t->schema;
+    schema_ptr = t->schema;
     table_id = t->id;
     mem = mem_;
     imm = imm_;
     imm_installed = imm_installed_;
     for (size_t i = 0; i < users.size(); ++i) {
-      handles[i] = t->index->Get(users[i]);
-      for (auto& [id, f] : FilesOfLocked(handles[i])) files.emplace(id, f);
+      state[i].handles = t->index->Get(users[i]);
+      AddFilesLocked(state[i].handles, &files);
     }
   }
+  const TableSchema& schema = *schema_ptr;
   // The projection, plus the order key when it is not projected (needed to
   // merge and filter; dropped at the end).
   std::vector<uint32_t> proj;
   if (opts.columns.empty()) {
     proj = rowcodec::AllColumns(schema);
   } else {
+    proj.reserve(opts.columns.size() + 1);
     for (const std::string& name : opts.columns) {
       const int c = schema.FindColumn(name);
       if (c < 0) {
@@ -378,71 +439,99 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
   }
   const bool empty_range = lo && hi && *lo >= *hi;
 
-  std::vector<Batch> mem_rows(users.size());
-  std::vector<std::vector<size_t>> chosen(users.size());
-  std::vector<BlockHandle> wanted;
+  size_t num_wanted = 0;
   for (size_t i = 0; i < users.size(); ++i) {
     if (empty_range) continue;
-    Batch& mb = mem_rows[i];
+    Batch& mb = state[i].mem_rows;
     // Rows of imm whose blocks the index holds already are read from those.
     const bool imm_in_index = imm_installed && std::make_pair(table_id, users[i]) <= *imm_installed;
     for (const MemTable* m : {imm_in_index ? nullptr : imm.get(), mem.get()}) {
-      if (m == nullptr) continue;
+      // A memtable without users has no rows to add (mb may stay without
+      // columns: every use below allows for that).
+      if (m == nullptr || m->NumUsers() == 0) continue;
       // Only the newest `limit` of each memtable can be among the newest
       // `limit` of all.
       LASER_RETURN_IF_ERROR(
           m->ReadUser(table_id, users[i], schema, proj, lo, hi, &mb, limit).status());
     }
-    const std::vector<BlockHandle>& hs = handles[i];
+    const std::vector<BlockHandle>& hs = state[i].handles;
     std::vector<size_t> cand;
+    cand.reserve(hs.size());
     for (size_t k = 0; k < hs.size(); ++k) {
       if (hs[k].count == 0) continue;  // a retiring frame holds no events
       if ((!hi || hs[k].first_key < *hi) && (!lo || hs[k].last_key >= *lo)) cand.push_back(k);
     }
     if (limit > 0) {
-      // Newest blocks first; stop once `limit` events are certain to be
-      // selected and no unselected block can hold a newer one.
-      std::stable_sort(cand.begin(), cand.end(),
-                       [&](size_t a, size_t b) { return hs[a].last_key > hs[b].last_key; });
+      // Newest blocks first (ties in write order); stop once `limit` events
+      // are certain to be selected and no unselected block can hold a newer
+      // one.
+      std::sort(cand.begin(), cand.end(), [&](size_t a, size_t b) {
+        const int64_t ka = hs[a].last_key, kb = hs[b].last_key;
+        return ka != kb ? ka > kb : a < b;
+      });
       uint64_t total = mb.num_rows();
       int64_t min_sel = INT64_MAX;
       if (total > 0) {
         const auto& ks = mb.columns[key_pos].ints;
         min_sel = *std::min_element(ks.begin(), ks.end());
       }
-      std::vector<size_t> sel;
+      size_t num_sel = 0;
       for (size_t k : cand) {
         const BlockHandle& h = hs[k];
         // Copies: std::min binds references, and BlockHandle is packed.
         const int64_t first_key = h.first_key, last_key = h.last_key;
         const int64_t last = hi ? std::min(last_key, *hi - 1) : last_key;
         if (total >= limit && last < min_sel) break;
-        sel.push_back(k);
+        ++num_sel;
         const bool inside = (!lo || h.first_key >= *lo) && (!hi || h.last_key < *hi);
         if (inside) total += h.count;
         min_sel = std::min(min_sel, lo ? std::max(first_key, *lo) : first_key);
       }
-      std::sort(sel.begin(), sel.end());
-      cand = std::move(sel);
+      // The selection is a prefix of cand: back to write order.
+      cand.resize(num_sel);
+      std::sort(cand.begin(), cand.end());
     }
-    for (size_t k : cand) wanted.push_back(hs[k]);
-    chosen[i] = std::move(cand);
+    num_wanted += cand.size();
+    state[i].chosen = std::move(cand);
   }
+  std::vector<BlockHandle> wanted;
+  wanted.reserve(num_wanted);
+  // The first row of each wanted block that the answer needs: where the read
+  // will skip rows by count (ReadOrderedRun), a trimmed cached frame that
+  // dropped no more than that serves it.
+  std::vector<uint32_t> need_from;
+  need_from.reserve(num_wanted);
+  for (UserState& us : state) {
+    const std::vector<BlockHandle>& hs = us.handles;
+    us.ordered = !two_phase && !empty_range && InKeyOrder(hs, us.chosen) &&
+                 MemRowsAfter(us.mem_rows, key_pos, hs, us.chosen);
+    const uint64_t skip = us.ordered && AllInside(hs, us.chosen, lo, hi)
+                              ? RowsToSkip(hs, us.chosen, us.mem_rows.num_rows(), limit)
+                              : 0;
+    uint64_t start = 0;
+    for (size_t k : us.chosen) {
+      wanted.push_back(hs[k]);
+      const uint64_t count = hs[k].count;
+      need_from.push_back(static_cast<uint32_t>(skip > start ? std::min(skip - start, count) : 0));
+      start += count;
+    }
+  }
+  std::vector<uint32_t> dropped;
   LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames,
-                         ReadFrames(wanted, files, /*for_query=*/true));
+                         ReadFrames(wanted, files, /*for_query=*/true, need_from, &dropped));
 
-  std::vector<Batch> out(users.size());
   size_t next_frame = 0;
   for (size_t i = 0; i < users.size(); ++i) {
-    const std::vector<BlockHandle>& hs = handles[i];
-    if (!two_phase && !empty_range && InKeyOrder(hs, chosen[i]) &&
-        MemRowsAfter(mem_rows[i], key_pos, hs, chosen[i])) {
+    const std::vector<BlockHandle>& hs = state[i].handles;
+    const std::vector<size_t>& chosen = state[i].chosen;
+    Batch& mem_rows = state[i].mem_rows;
+    if (state[i].ordered) {
       // The common case: blocks in key order (as after a merge) and memtable
       // rows newer than all of them, so the answer is a contiguous tail and
       // only that tail needs decoding.
       LASER_ASSIGN_OR_RETURN(
-          out[i], ReadOrderedRun(schema, table_id, users[i], hs, chosen[i], frames, &next_frame,
-                                 proj_int, key_pos, lo, hi, limit, &mem_rows[i]));
+          out[i], ReadOrderedRun(schema, table_id, users[i], hs, chosen, frames, dropped,
+                                 &next_frame, proj, proj_int, key_pos, lo, hi, limit, &mem_rows));
       if (added_key) {
         out[i].names.pop_back();
         out[i].columns.pop_back();
@@ -450,11 +539,11 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
       continue;
     }
     Batch all;
-    for (size_t k : chosen[i]) {
+    for (size_t k : chosen) {
       LASER_RETURN_IF_ERROR(
           DecodeFrame(schema, table_id, users[i], hs[k], *frames[next_frame++], proj_int, 0, &all));
     }
-    if (mem_rows[i].num_columns() > 0) compaction::AppendRows(mem_rows[i], &all);
+    if (mem_rows.num_columns() > 0) compaction::AppendRows(mem_rows, &all);
     if (all.num_columns() == 0) rowcodec::InitProjection(schema, proj, &all);
     const std::vector<int64_t>& keys = all.columns[key_pos].ints;
     std::vector<uint32_t> rows;
@@ -480,7 +569,7 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
       out[i].columns.pop_back();
     }
   }
-  return out;
+  return Status::OK();
 }
 
 Result<std::vector<uint64_t>> DBImpl::ListUsers(std::string_view table,

@@ -28,7 +28,145 @@ uint64_t ReadAll(DBImpl* db, const Oracle& oracle, uint64_t user) {
   return db->disk_reads() - before;
 }
 
+// Reads `opts` of `user`, checks the answer, and returns the disk reads it took.
+uint64_t ReadChecked(DBImpl* db, const Oracle& oracle, uint64_t user, const ReadOptions& opts) {
+  const uint64_t before = db->disk_reads();
+  auto got = db->Read("events", user, opts);
+  REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+  CheckRows(*got, oracle.Expect(user, opts));
+  return db->disk_reads() - before;
+}
+
+// user | ts | item | score: narrow rows, so that blocks hold their full
+// 1024 events (wide rows reach the block's raw-byte bound first).
+TableSchema NarrowSchema() {
+  TableSchema s;
+  s.name = "events";
+  s.columns = {Col("user", Type::kU64, false), Col("ts", Type::kTimestamp, false),
+               Col("item", Type::kU64), Col("score", Type::kF32)};
+  s.partition_key = 0;
+  s.order_key = 1;
+  return s;
+}
+
+void AppendNarrow(DBImpl* db, Oracle* oracle, const std::vector<uint64_t>& users, int n,
+                  int64_t ts0, uint64_t* counter) {
+  std::vector<Event> events;
+  for (int i = 0; i < n; ++i) {
+    for (uint64_t u : users) {
+      const uint64_t c = (*counter)++;
+      events.push_back({Value::UInt(u), Value::Int(ts0 + i), Value::UInt(c * 7919 % 100003),
+                        Value::Float(static_cast<double>(c % 1000) * 0.5)});
+    }
+  }
+  const Status st = db->Append("events", MakeBatch(oracle->schema(), events));
+  REQUIRE_MESSAGE(st.ok(), st.ToString());
+  oracle->Add(events);
+}
+
+ReadOptions LastN(uint64_t n) {
+  ReadOptions o;
+  o.last_n = n;
+  return o;
+}
+
 }  // namespace
+
+TEST_CASE("after a flush a hot user's older cached block keeps only the rows its tail needs") {
+  ScratchDir dir;
+  auto db = OpenDb(dir.db(), TestOptions());
+  Oracle oracle(NarrowSchema());
+  REQUIRE(db->CreateTable(oracle.schema()).ok());
+  uint64_t counter = 0;
+  // One extent of 3000 events: blocks of 952, 1024 and 1024 (the newest).
+  AppendNarrow(db.get(), &oracle, {1, 2}, 3000, 0, &counter);
+  REQUIRE(db->Compact().ok());
+  REQUIRE(db->HandlesOf("events", 1).size() == 3);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) > 0);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+
+  // 100 new events: the flush caches their frame, and the newest extent
+  // block drops the 100 rows that the newest 1024 events no longer reach,
+  // so the cache holds about what it held before.
+  const BlockCacheStats before = db->cache_stats();
+  AppendNarrow(db.get(), &oracle, {1, 2}, 100, 5000, &counter);
+  REQUIRE(db->Flush().ok());
+  const std::vector<BlockHandle> hs = db->HandlesOf("events", 1);
+  REQUIRE(hs.size() == 4);
+  const BlockCacheStats after = db->cache_stats();
+  CHECK(after.entries == before.entries + 1);
+  CHECK(after.bytes < before.bytes + hs[3].length / 2);
+  // Reads of up to 1024 events are served by the trimmed block.
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1024)) == 0);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(50)) == 0);
+  // One row more needs a row the trimmed block lacks: the whole block comes
+  // from disk and replaces it in the cache.
+  CHECK(db->cache_stats().misses == after.misses);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1025)) == 1);
+  CHECK(db->cache_stats().misses == after.misses + 1);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1025)) == 0);
+  // A range read that does not skip rows by count never uses a trimmed block.
+  AppendNarrow(db.get(), &oracle, {1, 2}, 200, 6000, &counter);
+  REQUIRE(db->Flush().ok());
+  ReadOptions range;
+  range.min_order_key = 2500;
+  CHECK(ReadChecked(db.get(), oracle, 1, range) > 0);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+
+  // Merges read the blocks they rewrite whole, from disk if only a trimmed
+  // one is cached; every answer holds through them and a reopen.
+  AppendNarrow(db.get(), &oracle, {1, 2}, 900, 7000, &counter);
+  REQUIRE(db->Flush().ok());
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+  REQUIRE(db->Compact().ok());
+  // (ReadChecked checks every answer against the oracle.)
+  for (uint64_t n : {1u, 1000u, 1024u, 3000u, 0u}) {
+    (void)ReadChecked(db.get(), oracle, 1, LastN(n));
+    (void)ReadChecked(db.get(), oracle, 2, LastN(n));
+  }
+  db.reset();
+  db = OpenDb(dir.db(), TestOptions());
+  for (uint64_t u : {1, 2}) CHECK(ReadAll(db.get(), oracle, u) > 0);
+}
+
+TEST_CASE("trimming can be turned off, and stops at blocks out of key order") {
+  for (uint64_t tail : {uint64_t{1024}, uint64_t{0}}) {
+    CAPTURE(tail);
+    ScratchDir dir;
+    EngineTuning tuning;
+    tuning.cache_tail_events = tail;
+    auto db = OpenDb(dir.db(), TestOptions(), Env::Default(), tuning);
+    Oracle oracle(NarrowSchema());
+    REQUIRE(db->CreateTable(oracle.schema()).ok());
+    uint64_t counter = 0;
+    AppendNarrow(db.get(), &oracle, {1}, 2048, 1000, &counter);
+    REQUIRE(db->Compact().ok());
+    CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) > 0);
+    // In key order: with trimming on, the old tail block shrinks as the new
+    // frame comes in; off, the cache grows by the whole new frame.
+    BlockCacheStats before = db->cache_stats();
+    AppendNarrow(db.get(), &oracle, {1}, 300, 9000, &counter);
+    REQUIRE(db->Flush().ok());
+    uint32_t new_len = db->HandlesOf("events", 1).back().length;
+    if (tail == 0) {
+      CHECK(db->cache_stats().bytes == before.bytes + new_len);
+    } else {
+      CHECK(db->cache_stats().bytes < before.bytes + new_len);
+    }
+    CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+    // Events older than all others: their block sorts first, so the walk
+    // from the newest block stops there and trims nothing behind it.
+    before = db->cache_stats();
+    AppendNarrow(db.get(), &oracle, {1}, 300, 0, &counter);
+    REQUIRE(db->Flush().ok());
+    new_len = db->HandlesOf("events", 1).back().length;
+    CHECK(db->cache_stats().bytes == before.bytes + new_len);
+    CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+    (void)ReadChecked(db.get(), oracle, 1, LastN(2648));
+    (void)ReadChecked(db.get(), oracle, 1, ReadOptions{});
+  }
+}
 
 TEST_CASE("a read user's new and rewritten blocks are cached as written; others' are not") {
   ScratchDir dir;

@@ -94,6 +94,45 @@ TEST_CASE("BlockCache: a peek finds a block without counting it or refreshing it
   CHECK(off.Peek(1, 0) == nullptr);
 }
 
+TEST_CASE("BlockCache: a trimmed block serves only lookups that accept its dropped rows") {
+  BlockCache cache(300, 0);
+  REQUIRE(cache.Insert(1, 0, Block(100, 'a')));
+  REQUIRE(cache.Insert(1, 100, Block(60, 't'), /*dropped=*/40));
+  REQUIRE(cache.Insert(1, 200, Block(100, 'c')));
+  uint32_t dropped = 99;
+  // A lookup that needs rows the trimmed block lacks misses, and leaves it
+  // least recently used.
+  CHECK(cache.Lookup(1, 100) == nullptr);
+  CHECK(cache.Lookup(1, 100, 39) == nullptr);
+  CHECK(cache.stats().misses == 2);
+  CHECK(cache.stats().hits == 0);
+  CachedBlock t = cache.Lookup(1, 100, 40, &dropped);
+  REQUIRE(t != nullptr);
+  CHECK(dropped == 40);
+  CHECK((*t)[0] == 't');
+  CHECK(cache.stats().hits == 1);
+  // An untrimmed block reports 0 dropped rows to any lookup.
+  dropped = 99;
+  REQUIRE(cache.Lookup(1, 0, 1000, &dropped) != nullptr);
+  CHECK(dropped == 0);
+  // Upkeep never sees a trimmed block as the stored one; a probe does.
+  CHECK(cache.Peek(1, 100) == nullptr);
+  CHECK(cache.Peek(1, 200) != nullptr);
+  dropped = 99;
+  CHECK(cache.Contains(1, 100, &dropped));
+  CHECK(dropped == 40);
+  CHECK(cache.Contains(1, 200, &dropped));
+  CHECK(dropped == 0);
+  CHECK(!cache.Contains(1, 300));
+  // The whole block read back from disk replaces the trimmed one.
+  REQUIRE(cache.Insert(1, 100, Block(100, 'b')));
+  CachedBlock b = cache.Lookup(1, 100, 0, &dropped);
+  REQUIRE(b != nullptr);
+  CHECK(dropped == 0);
+  CHECK((*b)[0] == 'b');
+  CHECK(cache.stats().bytes == 300);
+}
+
 TEST_CASE("BlockCache budget accounting: replacement, oversize blocks, erase") {
   BlockCache cache(1000, 0);
   REQUIRE(cache.Insert(1, 0, Block(400, 1)));
