@@ -159,9 +159,9 @@ class DBImpl final : public DB {
   // as written, for the cache.
   Result<BlockHandle> WriteFrameLocked(segment::FrameHeader h, std::span<const uint8_t> payload,
                                        CachedBlock* frame);
-  // Caches frames[k] as hs[k]'s frame (the first frames->size() handles) and
-  // empties *frames. For frames written by a committed flush or merge whose
-  // user is being read: its next read finds them without a disk read.
+  // Caches frames[k] as hs[k]'s frame (the first frames->size() handles;
+  // null frames are skipped) and empties *frames. For frames written by a committed flush or merge
+  // whose user is being read: its next read finds them without a disk read.
   void CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames);
   // A user whose new frames a flush cached, and how many it wrote.
   struct FlushedHotUser {

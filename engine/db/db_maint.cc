@@ -189,7 +189,8 @@ Result<BlockHandle> DBImpl::WriteFrameLocked(segment::FrameHeader h,
 
 void DBImpl::CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames) {
   for (size_t k = 0; k < frames->size(); ++k) {
-    cache_->Insert(hs[k].segment, hs[k].offset, std::move((*frames)[k]));
+    if ((*frames)[k] != nullptr)
+      cache_->Insert(hs[k].segment, hs[k].offset, std::move((*frames)[k]));
   }
   frames->clear();
 }
@@ -473,7 +474,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
     std::vector<BlockHandle> keep;     // handles before the rewritten suffix
     std::vector<BlockHandle> rewrite;  // the suffix
     std::vector<BlockHandle> written;
-    std::vector<CachedBlock> frames;  // written's frames, iff the suffix was cached
+    std::vector<CachedBlock> frames;  // written's frames; null where not to be cached
   };
   std::vector<Job> jobs;
   std::map<uint32_t, TableSchema> schemas;
@@ -499,10 +500,19 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
   Status st = [&]() -> Status {
     for (Job& j : jobs) {
       const TableSchema& schema = schemas[j.table->id];
-      // A user being read keeps its tail in the cache across the rewrite.
-      const bool hot = std::any_of(j.rewrite.begin(), j.rewrite.end(), [&](const BlockHandle& h) {
-        return cache_->Contains(h.segment, h.offset);
-      });
+      // What a user being read has cached stays cached across the rewrite:
+      // the new frames whose keys overlap a cached old frame's. Not the
+      // whole rewrite: a full one (retention, relocation) of a user whose
+      // tail is read would otherwise fill the cache with all its history.
+      std::vector<std::pair<int64_t, int64_t>> cached_keys;
+      for (const BlockHandle& h : j.rewrite) {
+        if (cache_->Contains(h.segment, h.offset))
+          cached_keys.emplace_back(h.first_key, h.last_key);
+      }
+      auto was_cached = [&](int64_t first, int64_t last) {
+        return std::any_of(cached_keys.begin(), cached_keys.end(),
+                           [&](const auto& r) { return first <= r.second && r.first <= last; });
+      };
       LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames, ReadFramesLocked(j.rewrite));
       Batch all;
       uint64_t lo = UINT64_MAX, hi = 0;
@@ -561,16 +571,17 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
           h.replaces_hi = hi;
           first_frame = false;
         }
+        const bool cache = was_cached(h.first_key, h.last_key);
         CachedBlock frame;
         LASER_ASSIGN_OR_RETURN(
             BlockHandle handle,
             WriteFrameLocked(h,
                              std::span<const uint8_t>(
                                  reinterpret_cast<const uint8_t*>(block.data()), block.size()),
-                             hot ? &frame : nullptr));
+                             cache ? &frame : nullptr));
         segs[handle.segment].live_bytes += handle.length;
         j.written.push_back(handle);
-        if (hot) j.frames.push_back(std::move(frame));
+        j.frames.push_back(std::move(frame));  // null iff not to be cached
         begin = end;
       }
       if (first_frame) {

@@ -168,6 +168,36 @@ TEST_CASE("trimming can be turned off, and stops at blocks out of key order") {
   }
 }
 
+TEST_CASE("a full rewrite of a read user caches only the new frames over what was cached") {
+  ScratchDir dir;
+  auto db = OpenDb(dir.db(), TestOptions());
+  TableSchema schema = NarrowSchema();
+  schema.retention.max_events = 4000;
+  Oracle oracle(schema);
+  REQUIRE(db->CreateTable(schema).ok());
+  uint64_t counter = 0;
+  AppendNarrow(db.get(), &oracle, {1}, 4000, 0, &counter);
+  REQUIRE(db->Compact().ok());
+  REQUIRE(db->HandlesOf("events", 1).size() == 4);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) > 0);
+  // 1100 new events: their two frames (76 and 1024 events) are cached by
+  // the flush, and the old extent's blocks, all beyond the newest 1024
+  // events now, leave the cache.
+  AppendNarrow(db.get(), &oracle, {1}, 1100, 10000, &counter);
+  REQUIRE(db->Flush().ok());
+  CHECK(db->HandlesOf("events", 1).size() == 6);
+  CHECK(db->cache_stats().entries == 2);
+  // 5100 events > 4000 + 25%: the merge rewrites the whole sequence, keeps
+  // the newest 4000 (four frames) and caches the two that overlap the
+  // cached frames' keys, not all four.
+  REQUIRE(db->Compact().ok());
+  CHECK(db->HandlesOf("events", 1).size() == 4);
+  CHECK(db->cache_stats().entries == 2);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(2048)) == 0);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(4000)) > 0);
+}
+
 TEST_CASE("a read user's new and rewritten blocks are cached as written; others' are not") {
   ScratchDir dir;
   auto db = OpenDb(dir.db(), TestOptions());
