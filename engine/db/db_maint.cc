@@ -506,8 +506,9 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
       // tail is read would otherwise fill the cache with all its history.
       std::vector<std::pair<int64_t, int64_t>> cached_keys;
       for (const BlockHandle& h : j.rewrite) {
-        if (cache_->Contains(h.segment, h.offset))
-          cached_keys.emplace_back(h.first_key, h.last_key);
+        // Copies: emplace_back binds references, and BlockHandle is packed.
+        const int64_t first = h.first_key, last = h.last_key;
+        if (cache_->Contains(h.segment, h.offset)) cached_keys.emplace_back(first, last);
       }
       auto was_cached = [&](int64_t first, int64_t last) {
         return std::any_of(cached_keys.begin(), cached_keys.end(),
