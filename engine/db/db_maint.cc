@@ -413,14 +413,14 @@ void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schema
         uint32_t dropped = 0;
         const uint32_t beyond = compaction::RowsBeyondNewest(h.count, newer, keep);
         newer += h.count;
-        if (h.count == 0 || !cache_->Contains(h.segment, h.offset, &dropped)) continue;
+        if (h.count == 0) continue;
+        const CachedBlock frame = cache_->Peek(h.segment, h.offset, UINT32_MAX, &dropped);
+        if (frame == nullptr) continue;
         if (beyond == h.count) {
           cache_->Erase(h.segment, h.offset);
           continue;
         }
         if (beyond < dropped + kMinDrop) continue;
-        CachedBlock frame = cache_->Peek(h.segment, h.offset, UINT32_MAX, &dropped);
-        if (frame == nullptr || beyond < dropped + kMinDrop) continue;
         Result<std::vector<uint8_t>> trimmed =
             compaction::TrimFrame(schema->second, *frame, beyond - dropped);
         if (!trimmed.ok()) {
