@@ -4,7 +4,10 @@
 // Workload (flags: --events N --users N --batch N): real-time ingest, events
 // interleaved across users (Zipf-free uniform pick), each user's timestamps
 // ascending, 6 columns (user, ts, item u64, action enum, category i32, dwell
-// f32), inserted in batches as the WAL group commit applies them.
+// f32), inserted in batches as the WAL group commit applies them. Reads go
+// over every user in order, then (--random-reads N, default users) N reads
+// of random users with the columns a last-N query asks for, as a service
+// reads them: each a cold user.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
   const size_t events = Flag(argc, argv, "--events", 1000000);
   const size_t users = Flag(argc, argv, "--users", 10000);
   const size_t batch_rows = Flag(argc, argv, "--batch", 256);
+  const size_t random_reads = Flag(argc, argv, "--random-reads", users);
   const TableSchema schema = EventSchema();
 
   // Pre-build every batch so that only MemTable work is timed.
@@ -117,11 +121,31 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(mem.NumEvents()), events);
     return 1;
   }
+
+  const std::vector<uint32_t> query = {1, 2, 3, 4, 5};  // every column but the user
+  std::mt19937_64 pick(7);
+  size_t random_read = 0;
+  const double t3 = CpuSeconds();
+  for (size_t i = 0; i < random_reads; ++i) {
+    Batch out;
+    const uint64_t u = pick() % users;
+    auto n = mem.ReadUser(1, u, schema, query, std::nullopt, std::nullopt, &out);
+    if (!n.ok()) {
+      std::fprintf(stderr, "ReadUser user %llu: %s\n", static_cast<unsigned long long>(u),
+                   n.status().ToString().c_str());
+      return 1;
+    }
+    random_read += *n;
+  }
+  const double t4 = CpuSeconds();
   std::printf(
       "events=%zu users=%zu batch=%zu insert_cpu_ns_per_event=%.1f readuser_cpu_ns_per_event=%.1f "
+      "random_readuser_cpu_ns_per_event=%.1f random_readuser_cpu_us_per_user=%.2f "
       "bytes_per_event=%.1f\n",
       events, users, batch_rows, (t1 - t0) * 1e9 / static_cast<double>(events),
       (t2 - t1) * 1e9 / static_cast<double>(events),
+      random_read == 0 ? 0.0 : (t4 - t3) * 1e9 / static_cast<double>(random_read),
+      random_reads == 0 ? 0.0 : (t4 - t3) * 1e6 / static_cast<double>(random_reads),
       static_cast<double>(mem.ApproximateBytes()) / static_cast<double>(events));
   return 0;
 }

@@ -119,20 +119,69 @@ void EncodeRow(const TableSchema& schema, const Batch& rows, size_t row, std::st
 
 RowDecoder::RowDecoder(const TableSchema& schema, std::span<const uint32_t> projection)
     : schema_(schema), outputs_(projection.size()) {
-  const size_t links = schema.columns.size() + projection.size();
+  const size_t n = schema.columns.size();
+  const size_t links = n + projection.size();
   int32_t* base = inline_;
   if (links > kInlineLinks) {
     heap_.resize(links);
     base = heap_.data();
   }
+  ops_ = inline_ops_;
+  if (n > kInlineLinks) {
+    heap_ops_.resize(n);
+    ops_ = heap_ops_.data();
+  }
   std::fill(base, base + links, -1);
   first_ = base;
-  next_ = base + schema.columns.size();
+  next_ = base + n;
   // Built back to front so that each chain lists its outputs in order.
   for (size_t i = projection.size(); i-- > 0;) {
-    assert(projection[i] < schema.columns.size());
+    assert(projection[i] < n);
     next_[i] = first_[projection[i]];
     first_[projection[i]] = static_cast<int32_t>(i);
+  }
+  for (size_t c = 0; c < n; ++c) {
+    Op op = Op::kVarint;
+    switch (schema.columns[c].type) {
+      case Type::kBool:
+      case Type::kI8:
+        op = Op::kByte;
+        break;
+      case Type::kI16:
+      case Type::kI32:
+      case Type::kI64:
+      case Type::kTimestamp:
+      case Type::kEnum:
+        op = Op::kZigZag;
+        break;
+      case Type::kU8:
+      case Type::kU16:
+      case Type::kU32:
+      case Type::kU64:
+        op = Op::kVarint;
+        break;
+      case Type::kF32:
+        op = Op::kF32;
+        break;
+      case Type::kF64:
+        op = Op::kF64;
+        break;
+      case Type::kString:
+        op = Op::kString;
+        break;
+    }
+    if (c == schema.partition_key) op = Op::kPartitionKey;
+    if (c == schema.order_key) op = Op::kOrderKey;
+    ops_[c] = op;
+  }
+}
+
+template <typename T, typename V>
+void RowDecoder::Put(Batch* out, size_t c, std::vector<T> ColumnVector::*lane, V v) const {
+  for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
+    ColumnVector& col = out->columns[static_cast<size_t>(o)];
+    (col.*lane).emplace_back(v);
+    if (!col.nulls.empty()) col.nulls.push_back(0);
   }
 }
 
@@ -153,11 +202,6 @@ Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view enc
   // Values go straight into the output columns; a malformed row is cut
   // back off them, so that it appends nothing.
   const size_t rows_before = out->num_rows();
-  const auto emit = [&](size_t c, const Field& v) {
-    for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
-      AppendField(v, &out->columns[static_cast<size_t>(o)]);
-    }
-  };
   const auto malformed = [&](const char* what) {
     for (ColumnVector& col : out->columns) {
       col.ints.resize(std::min(col.ints.size(), rows_before));
@@ -168,66 +212,83 @@ Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view enc
     }
     return Malformed(at(), what);
   };
-  size_t k = 0;
-  for (size_t c = 0; c < n; ++c) {
-    const Column& col = schema_.columns[c];
-    Field f;
-    if (c == schema_.partition_key) {
-      f.u = user;
-    } else if (c == schema_.order_key) {
-      f.i = order_key;
-    } else if (c >= written) {
-      f = FromValue(col.default_value);
-    } else if ((bitmap[k / 8] >> (k % 8)) & 1) {
-      ++k;
-      f.null = true;
-    } else {
-      ++k;
-      bool ok = true;
-      switch (col.type) {
-        case Type::kBool:
-        case Type::kI8: {
-          int8_t b = 0;
-          ok = in.GetFixed(&b);
-          f.i = b;
-          break;
-        }
-        case Type::kI16:
-        case Type::kI32:
-        case Type::kI64:
-        case Type::kTimestamp:
-        case Type::kEnum: {
-          uint64_t z = 0;
-          ok = in.GetVarint(&z);
-          f.i = coding::UnZigZag(z);
-          break;
-        }
-        case Type::kU8:
-        case Type::kU16:
-        case Type::kU32:
-        case Type::kU64:
-          ok = in.GetVarint(&f.u);
-          break;
-        case Type::kF32: {
-          float x = 0;
-          ok = in.GetFixed(&x);
-          f.f = x;
-          break;
-        }
-        case Type::kF64:
-          ok = in.GetFixed(&f.f);
-          break;
-        case Type::kString: {
-          uint64_t len = 0;
-          const uint8_t* p = nullptr;
-          ok = in.GetVarint(&len) && len <= in.remaining() && in.GetBytes(len, &p);
-          if (ok) f.s = std::string_view(reinterpret_cast<const char*>(p), len);
-          break;
-        }
-      }
-      if (!ok) return malformed("truncated value");
+  // The rare cases (NULL, a column added after the row was written) go
+  // through a Field; stored values go straight to their lane.
+  const auto emit_field = [&](size_t c, const Field& v) {
+    for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
+      AppendField(v, &out->columns[static_cast<size_t>(o)]);
     }
-    emit(c, f);
+  };
+  size_t k = 0;  // index among non-key columns
+  for (size_t c = 0; c < n; ++c) {
+    const Op op = ops_[c];
+    if (op == Op::kPartitionKey) {
+      Put(out, c, &ColumnVector::uints, user);
+      continue;
+    }
+    if (op == Op::kOrderKey) {
+      Put(out, c, &ColumnVector::ints, order_key);
+      continue;
+    }
+    if (c >= written) {
+      emit_field(c, FromValue(schema_.columns[c].default_value));
+      continue;
+    }
+    const bool null = (bitmap[k / 8] >> (k % 8)) & 1;
+    ++k;
+    if (null) {
+      Field f;
+      f.null = true;
+      emit_field(c, f);
+      continue;
+    }
+    bool ok = true;
+    switch (op) {
+      case Op::kByte: {
+        int8_t b = 0;
+        ok = in.GetFixed(&b);
+        Put(out, c, &ColumnVector::ints, int64_t{b});
+        break;
+      }
+      case Op::kZigZag: {
+        uint64_t z = 0;
+        ok = in.GetVarint(&z);
+        Put(out, c, &ColumnVector::ints, coding::UnZigZag(z));
+        break;
+      }
+      case Op::kVarint: {
+        uint64_t u = 0;
+        ok = in.GetVarint(&u);
+        Put(out, c, &ColumnVector::uints, u);
+        break;
+      }
+      case Op::kF32: {
+        float x = 0;
+        ok = in.GetFixed(&x);
+        Put(out, c, &ColumnVector::floats, double{x});
+        break;
+      }
+      case Op::kF64: {
+        double x = 0;
+        ok = in.GetFixed(&x);
+        Put(out, c, &ColumnVector::floats, x);
+        break;
+      }
+      case Op::kString: {
+        uint64_t len = 0;
+        const uint8_t* p = nullptr;
+        ok = in.GetVarint(&len) && len <= in.remaining() && in.GetBytes(len, &p);
+        if (ok) {
+          Put(out, c, &ColumnVector::strings,
+              std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(len)));
+        }
+        break;
+      }
+      case Op::kPartitionKey:
+      case Op::kOrderKey:
+        break;  // handled above
+    }
+    if (!ok) return malformed("truncated value");
   }
   if (in.remaining() != 0) return malformed("trailing bytes");
   return Status::OK();
