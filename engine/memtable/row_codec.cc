@@ -13,6 +13,44 @@ bool IsKey(const TableSchema& schema, size_t c) {
   return c == schema.partition_key || c == schema.order_key;
 }
 
+// How a row stores a column's value (see the encoding in row_codec.hpp).
+enum class Op : uint8_t {
+  kPartitionKey,  // not stored: the read's user
+  kOrderKey,      // not stored: the record's key
+  kByte,          // BOOL, I8: one byte; the ints lane
+  kZigZag,        // I16..I64, TIMESTAMP, ENUM; the ints lane
+  kVarint,        // U8..U64; the uints lane
+  kF32,           // the floats lane
+  kF64,           // the floats lane
+  kString,        // length and bytes; the strings lane
+};
+
+Op StoredAs(Type t) {
+  switch (t) {
+    case Type::kBool:
+    case Type::kI8:
+      return Op::kByte;
+    case Type::kI16:
+    case Type::kI32:
+    case Type::kI64:
+    case Type::kTimestamp:
+    case Type::kEnum:
+      return Op::kZigZag;
+    case Type::kU8:
+    case Type::kU16:
+    case Type::kU32:
+    case Type::kU64:
+      return Op::kVarint;
+    case Type::kF32:
+      return Op::kF32;
+    case Type::kF64:
+      return Op::kF64;
+    case Type::kString:
+      return Op::kString;
+  }
+  return Op::kVarint;  // not reached: every type is listed
+}
+
 // One decoded field, before it is known whether anyone projects it.
 struct Field {
   bool null = false;
@@ -85,33 +123,29 @@ void EncodeRow(const TableSchema& schema, const Batch& rows, size_t row, std::st
       continue;
     }
     ++k;
-    switch (col.type) {
-      case Type::kBool:
-      case Type::kI8:
+    switch (StoredAs(col.type)) {
+      case Op::kByte:
         out->push_back(static_cast<char>(static_cast<int8_t>(col.ints[row])));
         break;
-      case Type::kI16:
-      case Type::kI32:
-      case Type::kI64:
-      case Type::kTimestamp:
-      case Type::kEnum:
+      case Op::kZigZag:
         coding::PutVarint(out, coding::ZigZag(col.ints[row]));
         break;
-      case Type::kU8:
-      case Type::kU16:
-      case Type::kU32:
-      case Type::kU64:
+      case Op::kVarint:
         coding::PutVarint(out, col.uints[row]);
         break;
-      case Type::kF32:
+      case Op::kF32:
         coding::PutFixed(out, static_cast<float>(col.floats[row]));
         break;
-      case Type::kF64:
+      case Op::kF64:
         coding::PutFixed(out, col.floats[row]);
         break;
-      case Type::kString:
+      case Op::kString:
         coding::PutVarint(out, col.strings[row].size());
         out->append(col.strings[row]);
+        break;
+      case Op::kPartitionKey:
+      case Op::kOrderKey:
+        assert(false);  // keys are skipped above
         break;
     }
   }
@@ -141,38 +175,10 @@ RowDecoder::RowDecoder(const TableSchema& schema, std::span<const uint32_t> proj
     first_[projection[i]] = static_cast<int32_t>(i);
   }
   for (size_t c = 0; c < n; ++c) {
-    Op op = Op::kVarint;
-    switch (schema.columns[c].type) {
-      case Type::kBool:
-      case Type::kI8:
-        op = Op::kByte;
-        break;
-      case Type::kI16:
-      case Type::kI32:
-      case Type::kI64:
-      case Type::kTimestamp:
-      case Type::kEnum:
-        op = Op::kZigZag;
-        break;
-      case Type::kU8:
-      case Type::kU16:
-      case Type::kU32:
-      case Type::kU64:
-        op = Op::kVarint;
-        break;
-      case Type::kF32:
-        op = Op::kF32;
-        break;
-      case Type::kF64:
-        op = Op::kF64;
-        break;
-      case Type::kString:
-        op = Op::kString;
-        break;
-    }
+    Op op = StoredAs(schema.columns[c].type);
     if (c == schema.partition_key) op = Op::kPartitionKey;
     if (c == schema.order_key) op = Op::kOrderKey;
-    ops_[c] = op;
+    ops_[c] = static_cast<uint8_t>(op);
   }
 }
 
@@ -221,7 +227,7 @@ Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view enc
   };
   size_t k = 0;  // index among non-key columns
   for (size_t c = 0; c < n; ++c) {
-    const Op op = ops_[c];
+    const Op op = static_cast<Op>(ops_[c]);
     if (op == Op::kPartitionKey) {
       Put(out, c, &ColumnVector::uints, user);
       continue;

@@ -61,18 +61,6 @@ class RowDecoder {
   Status Decode(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out) const;
 
  private:
-  // How one schema column's value is stored, and so read and where it goes:
-  // decided once per decoder instead of per value.
-  enum class Op : uint8_t {
-    kPartitionKey,  // not stored: the read's user
-    kOrderKey,      // not stored: the record's key
-    kByte,          // BOOL, I8: one byte, to ints
-    kZigZag,        // I16..I64, TIMESTAMP, ENUM: to ints
-    kVarint,        // U8..U64: to uints
-    kF32,           // to floats
-    kF64,           // to floats
-    kString,        // length and bytes, to strings
-  };
   // Entries of first_ plus next_ (and as many ops) kept inside the object:
   // a decoder is built for every memtable read, and most schemas fit
   // without an allocation.
@@ -89,11 +77,14 @@ class RowDecoder {
   // Both point into inline_ or, when they do not fit there, into heap_.
   int32_t* first_;
   int32_t* next_;
-  Op* ops_;  // per schema column; into inline_ops_ or heap_ops_
+  // For each schema column how a row stores it (an Op of row_codec.cc),
+  // and so how it is read and which lane it goes to: decided once per
+  // decoder instead of per value. Points into inline_ops_ or heap_ops_.
+  uint8_t* ops_;
   int32_t inline_[kInlineLinks];
-  Op inline_ops_[kInlineLinks];
+  uint8_t inline_ops_[kInlineLinks];
   std::vector<int32_t> heap_;
-  std::vector<Op> heap_ops_;
+  std::vector<uint8_t> heap_ops_;
 };
 
 // Adds to *out (which must have no columns) one empty column per projected
