@@ -189,8 +189,9 @@ Result<BlockHandle> DBImpl::WriteFrameLocked(segment::FrameHeader h,
 
 void DBImpl::CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames) {
   for (size_t k = 0; k < frames->size(); ++k) {
-    if ((*frames)[k] != nullptr)
+    if ((*frames)[k] != nullptr) {
       cache_->Insert(hs[k].segment, hs[k].offset, std::move((*frames)[k]));
+    }
   }
   frames->clear();
 }

@@ -156,13 +156,11 @@ RowDecoder::RowDecoder(const TableSchema& schema, std::span<const uint32_t> proj
   const size_t n = schema.columns.size();
   const size_t links = n + projection.size();
   int32_t* base = inline_;
+  ops_ = inline_ops_;
   if (links > kInlineLinks) {
     heap_.resize(links);
-    base = heap_.data();
-  }
-  ops_ = inline_ops_;
-  if (n > kInlineLinks) {
     heap_ops_.resize(n);
+    base = heap_.data();
     ops_ = heap_ops_.data();
   }
   std::fill(base, base + links, -1);

@@ -61,9 +61,9 @@ class RowDecoder {
   Status Decode(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out) const;
 
  private:
-  // Entries of first_ plus next_ (and as many ops) kept inside the object:
-  // a decoder is built for every memtable read, and most schemas fit
-  // without an allocation.
+  // first_, next_ and ops_ are kept inside the object when first_ plus
+  // next_ fit in this many entries: a decoder is built for every memtable
+  // read, and most schemas fit without an allocation.
   static constexpr size_t kInlineLinks = 64;
 
   // Appends v to every output that schema column c feeds, into lane `lane`.
