@@ -22,6 +22,7 @@ constexpr size_t kRecordHeader = sizeof(int64_t) + sizeof(uint64_t) + sizeof(uin
 // size that keeps the slack of a group's last chunk small.
 constexpr size_t kFirstChunkBytes = 256;
 constexpr size_t kMaxChunkBytes = 8192;
+constexpr size_t kCacheLine = 64;
 
 uint64_t PackState(uint64_t count, uint64_t bytes) { return (count << 32) | bytes; }
 
@@ -134,11 +135,11 @@ void MemTable::AppendToLog(Group* g, int64_t order_key, uint64_t seq, std::strin
   WriteRecord(n->data(), order_key, seq, row);
   n->state.store(PackState(1, need), std::memory_order_release);
   // Linked only now: a reader that finds c->next set knows c's state is final.
-  if (c != nullptr) {
-    c->next.store(n, std::memory_order_release);
-  } else {
-    g->first = n;
+  if (g->num_chunks < kChunkDirectory) {
+    g->chunks[g->num_chunks].store(n, std::memory_order_release);
   }
+  ++g->num_chunks;
+  if (c != nullptr) c->next.store(n, std::memory_order_release);
   g->tail = n;
 }
 
@@ -169,7 +170,7 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
   if (g == nullptr) {
     // The first event goes in before the group is published, so readers
     // never see an empty group.
-    g = new (arena_.Allocate(sizeof(Group), alignof(Group))) Group(table_id, user);
+    g = new (arena_.Allocate(sizeof(Group), kCacheLine)) Group(table_id, user);
     AppendToLog(g, order_key, seq, encoded);
     g->last_key = order_key;
     g->last_seq = seq;
@@ -214,8 +215,15 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
   };
   thread_local std::vector<Piece> pieces;
   pieces.clear();
+  // Only a hint: the walk below finds the same chunks by their links, in
+  // cache by then. Entry 0 was set before g was published.
+  for (const std::atomic<Chunk*>& entry : g->chunks) {
+    const Chunk* c = entry.load(std::memory_order_relaxed);
+    if (c == nullptr) break;
+    __builtin_prefetch(c);
+  }
   uint64_t total = 0;
-  for (const Chunk* c = g->first; c != nullptr;) {
+  for (const Chunk* c = g->chunks[0].load(std::memory_order_relaxed); c != nullptr;) {
     const Chunk* next = c->next.load(std::memory_order_acquire);
     const uint64_t state = c->state.load(std::memory_order_acquire);
     pieces.push_back(Piece{c, state >> 32, state & 0xFFFFFFFFu});
@@ -228,6 +236,21 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
   uint64_t skip = 0;
   if (late == nullptr && !min_key && !max_key && last_n > 0 && total > last_n) {
     skip = total - last_n;
+  }
+  // The walk below finds each record's start from the one before, so its
+  // loads would miss one after another on a cold group; prefetching every
+  // line it will read lets those misses overlap.
+  {
+    uint64_t left = skip;
+    for (const Piece& piece : pieces) {
+      if (left >= piece.count) {
+        left -= piece.count;
+        continue;
+      }
+      left = 0;
+      const char* p = piece.chunk->data();
+      for (uint64_t off = 0; off < piece.bytes; off += kCacheLine) __builtin_prefetch(p + off);
+    }
   }
   bool past_max = false;
   for (size_t i = 0; i < pieces.size() && !past_max; ++i) {

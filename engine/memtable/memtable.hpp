@@ -72,14 +72,22 @@ class MemTable {
     const char* data() const { return reinterpret_cast<const char*>(this + 1); }
   };
   using LateList = SkipList<const LateEntry*, LateCompare, 8>;
+  // A group's first chunks, also reachable through the links: a reader takes
+  // their addresses from here and loads them all at once, instead of one
+  // after another by the links (each a likely cache miss).
+  static constexpr size_t kChunkDirectory = 5;
   struct Group : GroupKey {
     Group(uint32_t t, uint64_t u) : GroupKey{t, u} {}
-    Chunk* first = nullptr;  // set before the group is published
     // Created at the group's first late event, published with release order
     // once that event is in it.
     std::atomic<LateList*> late{nullptr};
+    // Entry 0 (the first chunk) is set before the group is published; entry
+    // i > 0 with release order when that chunk is linked. Together with the
+    // fields above it fills one cache line, the line a reader's lookup loads.
+    std::atomic<Chunk*> chunks[kChunkDirectory] = {};
     // Writer only.
     Chunk* tail = nullptr;
+    size_t num_chunks = 0;
     int64_t last_key = 0;
     uint64_t last_seq = 0;
   };
