@@ -306,12 +306,10 @@ Result<size_t> MemTable::ReadUser(uint32_t table_id, uint64_t user, const TableS
   // about log2(rows) times.
   for (ColumnVector& c : out->columns) c.Reserve(c.size() + events.size());
   const rowcodec::RowDecoder decoder(schema, projection);
-  for (const Event& e : events) {
-    Status s = decoder.Decode(user, e.order_key, e.row, out);
-    if (!s.ok()) {
-      return s.WithContext("memtable table " + std::to_string(table_id) + " user " +
-                           std::to_string(user) + " seq " + std::to_string(e.seq));
-    }
+  Status s = decoder.DecodeRows(user, events, out);
+  if (!s.ok()) {
+    return s.WithContext("memtable table " + std::to_string(table_id) + " user " +
+                         std::to_string(user));
   }
   return events.size();
 }
@@ -359,12 +357,10 @@ Status MemTable::GroupIterator::AppendRows(const TableSchema& schema,
   assert(Valid());
   if (out->columns.empty()) rowcodec::InitProjection(schema, projection, out);
   const rowcodec::RowDecoder decoder(schema, projection);
-  for (const Event& e : entries_) {
-    Status s = decoder.Decode(group_->user, e.order_key, e.row, out);
-    if (!s.ok()) {
-      return s.WithContext("memtable table " + std::to_string(group_->table_id) + " user " +
-                           std::to_string(group_->user) + " seq " + std::to_string(e.seq));
-    }
+  Status s = decoder.DecodeRows(group_->user, entries_, out);
+  if (!s.ok()) {
+    return s.WithContext("memtable table " + std::to_string(group_->table_id) + " user " +
+                         std::to_string(group_->user));
   }
   return Status::OK();
 }

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "engine/memtable/arena.hpp"
+#include "engine/memtable/row_codec.hpp"
 #include "engine/memtable/skiplist.hpp"
 #include "laser/batch.hpp"
 #include "laser/schema.hpp"
@@ -103,12 +104,8 @@ class MemTable {
 
  public:
   // One event as a read sees it; `row` (the row codec encoding of the
-  // non-key columns, engine/memtable/row_codec.hpp) points into the memtable.
-  struct Event {
-    int64_t order_key;
-    uint64_t seq;
-    std::string_view row;
-  };
+  // non-key columns) points into the memtable.
+  using Event = rowcodec::EncodedRow;
 
   MemTable();
   MemTable(const MemTable&) = delete;

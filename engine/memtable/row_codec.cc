@@ -181,7 +181,12 @@ RowDecoder::RowDecoder(const TableSchema& schema, std::span<const uint32_t> proj
 }
 
 template <typename T, typename V>
-void RowDecoder::Put(Batch* out, size_t c, std::vector<T> ColumnVector::*lane, V v) const {
+inline void RowDecoder::Put(Batch* out, void* const* sinks, size_t c,
+                            std::vector<T> ColumnVector::*lane, V v) const {
+  if (sinks != nullptr && sinks[c] != nullptr) {
+    static_cast<std::vector<T>*>(sinks[c])->emplace_back(v);
+    return;
+  }
   for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
     ColumnVector& col = out->columns[static_cast<size_t>(o)];
     (col.*lane).emplace_back(v);
@@ -191,6 +196,57 @@ void RowDecoder::Put(Batch* out, size_t c, std::vector<T> ColumnVector::*lane, V
 
 Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view encoded,
                           Batch* out) const {
+  return DecodeOne(user, order_key, encoded, out, nullptr);
+}
+
+Status RowDecoder::DecodeRows(uint64_t user, std::span<const EncodedRow> rows, Batch* out) const {
+  assert(out->columns.size() == outputs_);
+  // A column that feeds exactly one output, which has no null flags, takes
+  // its values straight into that output's lane: most columns of most reads.
+  // A NULL or a default value creates null flags, so DecodeOne clears the
+  // column's sink when it emits one.
+  const size_t n = schema_.columns.size();
+  void* inline_sinks[kInlineLinks];
+  std::vector<void*> heap_sinks;
+  void** sinks = inline_sinks;
+  if (n > kInlineLinks) {
+    heap_sinks.resize(n);
+    sinks = heap_sinks.data();
+  }
+  for (size_t c = 0; c < n; ++c) {
+    sinks[c] = nullptr;
+    const int32_t o = first_[c];
+    if (o < 0 || next_[static_cast<size_t>(o)] >= 0) continue;
+    ColumnVector& col = out->columns[static_cast<size_t>(o)];
+    if (!col.nulls.empty()) continue;
+    switch (static_cast<Op>(ops_[c])) {
+      case Op::kPartitionKey:
+      case Op::kVarint:
+        sinks[c] = &col.uints;
+        break;
+      case Op::kOrderKey:
+      case Op::kByte:
+      case Op::kZigZag:
+        sinks[c] = &col.ints;
+        break;
+      case Op::kF32:
+      case Op::kF64:
+        sinks[c] = &col.floats;
+        break;
+      case Op::kString:
+        sinks[c] = &col.strings;
+        break;
+    }
+  }
+  for (const EncodedRow& r : rows) {
+    Status s = DecodeOne(user, r.order_key, r.row, out, sinks);
+    if (!s.ok()) return s.WithContext("seq " + std::to_string(r.seq));
+  }
+  return Status::OK();
+}
+
+Status RowDecoder::DecodeOne(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out,
+                             void** sinks) const {
   assert(out->columns.size() == outputs_);
   coding::Reader in(encoded.data(), encoded.size());
   const auto at = [&] { return encoded.size() - in.remaining(); };
@@ -219,6 +275,7 @@ Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view enc
   // The rare cases (NULL, a column added after the row was written) go
   // through a Field; stored values go straight to their lane.
   const auto emit_field = [&](size_t c, const Field& v) {
+    if (sinks != nullptr) sinks[c] = nullptr;
     for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
       AppendField(v, &out->columns[static_cast<size_t>(o)]);
     }
@@ -227,11 +284,11 @@ Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view enc
   for (size_t c = 0; c < n; ++c) {
     const Op op = static_cast<Op>(ops_[c]);
     if (op == Op::kPartitionKey) {
-      Put(out, c, &ColumnVector::uints, user);
+      Put(out, sinks, c, &ColumnVector::uints, user);
       continue;
     }
     if (op == Op::kOrderKey) {
-      Put(out, c, &ColumnVector::ints, order_key);
+      Put(out, sinks, c, &ColumnVector::ints, order_key);
       continue;
     }
     if (c >= written) {
@@ -251,31 +308,31 @@ Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view enc
       case Op::kByte: {
         int8_t b = 0;
         ok = in.GetFixed(&b);
-        Put(out, c, &ColumnVector::ints, int64_t{b});
+        Put(out, sinks, c, &ColumnVector::ints, int64_t{b});
         break;
       }
       case Op::kZigZag: {
         uint64_t z = 0;
         ok = in.GetVarint(&z);
-        Put(out, c, &ColumnVector::ints, coding::UnZigZag(z));
+        Put(out, sinks, c, &ColumnVector::ints, coding::UnZigZag(z));
         break;
       }
       case Op::kVarint: {
         uint64_t u = 0;
         ok = in.GetVarint(&u);
-        Put(out, c, &ColumnVector::uints, u);
+        Put(out, sinks, c, &ColumnVector::uints, u);
         break;
       }
       case Op::kF32: {
         float x = 0;
         ok = in.GetFixed(&x);
-        Put(out, c, &ColumnVector::floats, double{x});
+        Put(out, sinks, c, &ColumnVector::floats, double{x});
         break;
       }
       case Op::kF64: {
         double x = 0;
         ok = in.GetFixed(&x);
-        Put(out, c, &ColumnVector::floats, x);
+        Put(out, sinks, c, &ColumnVector::floats, x);
         break;
       }
       case Op::kString: {
@@ -283,7 +340,7 @@ Status RowDecoder::Decode(uint64_t user, int64_t order_key, std::string_view enc
         const uint8_t* p = nullptr;
         ok = in.GetVarint(&len) && len <= in.remaining() && in.GetBytes(len, &p);
         if (ok) {
-          Put(out, c, &ColumnVector::strings,
+          Put(out, sinks, c, &ColumnVector::strings,
               std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(len)));
         }
         break;

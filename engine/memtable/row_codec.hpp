@@ -49,6 +49,13 @@ void EncodeRow(const TableSchema& schema, const Batch& rows, size_t row, std::st
 Status DecodeRow(const TableSchema& schema, std::span<const uint32_t> projection, uint64_t user,
                  int64_t order_key, std::string_view encoded, Batch* out);
 
+// One stored row: its order key, its sequence number and its encoding.
+struct EncodedRow {
+  int64_t order_key;
+  uint64_t seq;
+  std::string_view row;
+};
+
 // Decodes many rows with one projection (what DecodeRow does, without
 // re-deriving the projection per row).
 class RowDecoder {
@@ -58,17 +65,28 @@ class RowDecoder {
   // Not copyable: first_ and next_ may point into the object itself.
   RowDecoder(const RowDecoder&) = delete;
   RowDecoder& operator=(const RowDecoder&) = delete;
+  // DecodeRow with this decoder's schema and projection.
   Status Decode(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out) const;
+  // Decode of every row of `rows` in turn, all of user `user`. On a
+  // malformed row returns Corruption naming its seq, with the rows before it
+  // appended and nothing of it.
+  Status DecodeRows(uint64_t user, std::span<const EncodedRow> rows, Batch* out) const;
 
  private:
+  // Decode, where sinks[c] (when sinks is not null) is the lane that schema
+  // column c's values go straight to, or null for the general path.
+  Status DecodeOne(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out,
+                   void** sinks) const;
   // first_, next_ and ops_ are kept inside the object when first_ plus
   // next_ fit in this many entries: a decoder is built for every memtable
   // read, and most schemas fit without an allocation.
   static constexpr size_t kInlineLinks = 64;
 
-  // Appends v to every output that schema column c feeds, into lane `lane`.
+  // Appends v to every output that schema column c feeds, into lane `lane`:
+  // straight into sinks[c] when there is one.
   template <typename T, typename V>
-  void Put(Batch* out, size_t c, std::vector<T> ColumnVector::*lane, V v) const;
+  [[gnu::always_inline]] void Put(Batch* out, void* const* sinks, size_t c,
+                                  std::vector<T> ColumnVector::*lane, V v) const;
 
   const TableSchema& schema_;
   size_t outputs_;
