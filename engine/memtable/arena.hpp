@@ -8,6 +8,8 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <vector>
 
 namespace laser {
@@ -20,7 +22,6 @@ class Arena {
   Arena() = default;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
-  ~Arena();
 
   // Returns `bytes` bytes aligned to `align` (a power of two, at most
   // kMaxAlign). REQUIRES bytes > 0; a single writer (not thread-safe with
@@ -31,27 +32,16 @@ class Arena {
   size_t MemoryUsage() const { return usage_.load(std::memory_order_relaxed); }
 
  private:
-  // The first blocks are small, so that a small memtable stays small. Once
-  // the arena holds kHugeAfter bytes it takes whole huge pages: readers of a
-  // large memtable jump between users' chunks all over it, and with 4 KiB
-  // pages nearly every such jump also misses the TLB.
   static constexpr size_t kBlockSize = 64 * 1024;
-  static constexpr size_t kHugeBlockSize = 2 * 1024 * 1024;
-  static constexpr size_t kHugeAfter = 4 * 1024 * 1024;
+  char* NewBlock(size_t bytes);
 
-  struct Block {
-    char* data;
-    size_t size;
-    bool mapped;  // from mmap, else from aligned operator new[]
+  struct Free {
+    void operator()(char* p) const { ::operator delete[](p, std::align_val_t{kMaxAlign}); }
   };
-
-  // Returns a new block of at least `bytes` bytes (exactly `bytes` unless it
-  // is a huge block) starting on a cache line; *size gets its size.
-  char* NewBlock(size_t bytes, size_t* size);
 
   char* ptr_ = nullptr;
   size_t remaining_ = 0;
-  std::vector<Block> blocks_;
+  std::vector<std::unique_ptr<char[], Free>> blocks_;
   std::atomic<size_t> usage_{0};
 };
 
@@ -60,17 +50,22 @@ inline char* Arena::Allocate(size_t bytes, size_t align) {
   size_t pad = (0 - reinterpret_cast<uintptr_t>(ptr_)) & (align - 1);
   if (bytes + pad > remaining_) {
     // Large requests get their own block so the current one is not wasted.
-    size_t size = 0;
-    if (bytes > kBlockSize / 4) return NewBlock(bytes, &size);
-    const size_t want = MemoryUsage() >= kHugeAfter ? kHugeBlockSize : kBlockSize;
-    ptr_ = NewBlock(want, &size);
-    remaining_ = size;
+    if (bytes > kBlockSize / 4) return NewBlock(bytes);
+    ptr_ = NewBlock(kBlockSize);
+    remaining_ = kBlockSize;
     pad = 0;  // a block starts on a cache line
   }
   char* p = ptr_ + pad;
   ptr_ = p + bytes;
   remaining_ -= bytes + pad;
   return p;
+}
+
+inline char* Arena::NewBlock(size_t bytes) {
+  blocks_.reserve(blocks_.size() + 1);  // so that the push below cannot throw
+  blocks_.emplace_back(static_cast<char*>(::operator new[](bytes, std::align_val_t{kMaxAlign})));
+  usage_.fetch_add(bytes + sizeof(void*), std::memory_order_relaxed);
+  return blocks_.back().get();
 }
 
 }  // namespace laser
