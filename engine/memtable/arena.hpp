@@ -62,10 +62,12 @@ inline char* Arena::Allocate(size_t bytes, size_t align) {
 }
 
 inline char* Arena::NewBlock(size_t bytes) {
-  blocks_.reserve(blocks_.size() + 1);  // so that the push below cannot throw
-  blocks_.emplace_back(static_cast<char*>(::operator new[](bytes, std::align_val_t{kMaxAlign})));
+  std::unique_ptr<char[], Free> block(
+      static_cast<char*>(::operator new[](bytes, std::align_val_t{kMaxAlign})));
+  char* p = block.get();
+  blocks_.push_back(std::move(block));
   usage_.fetch_add(bytes + sizeof(void*), std::memory_order_relaxed);
-  return blocks_.back().get();
+  return p;
 }
 
 }  // namespace laser

@@ -135,10 +135,12 @@ void MemTable::AppendToLog(Group* g, int64_t order_key, uint64_t seq, std::strin
   WriteRecord(n->data(), order_key, seq, row);
   n->state.store(PackState(1, need), std::memory_order_release);
   // Linked only now: a reader that finds c->next set knows c's state is final.
-  if (g->num_chunks < kChunkDirectory) {
-    g->chunks[g->num_chunks].store(n, std::memory_order_release);
+  for (std::atomic<Chunk*>& entry : g->chunks) {
+    if (entry.load(std::memory_order_relaxed) == nullptr) {
+      entry.store(n, std::memory_order_release);
+      break;
+    }
   }
-  ++g->num_chunks;
   if (c != nullptr) c->next.store(n, std::memory_order_release);
   g->tail = n;
 }
@@ -232,35 +234,25 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
   }
   const LateList* late = g->late.load(std::memory_order_acquire);
   // Without late events or bounds the newest last_n are the log's last
-  // last_n records: whole chunks before them are skipped unread.
+  // last_n records.
   uint64_t skip = 0;
   if (late == nullptr && !min_key && !max_key && last_n > 0 && total > last_n) {
     skip = total - last_n;
   }
+  // Whole chunks before the first wanted record are skipped unread.
+  size_t first = 0;
+  while (first < pieces.size() && skip >= pieces[first].count) skip -= pieces[first++].count;
   // The walk below finds each record's start from the one before, so its
   // loads would miss one after another on a cold group; prefetching every
   // line it will read lets those misses overlap.
-  {
-    uint64_t left = skip;
-    for (const Piece& piece : pieces) {
-      if (left >= piece.count) {
-        left -= piece.count;
-        continue;
-      }
-      left = 0;
-      const char* p = piece.chunk->data();
-      for (uint64_t off = 0; off < piece.bytes; off += kCacheLine) __builtin_prefetch(p + off);
-    }
+  for (size_t i = first; i < pieces.size(); ++i) {
+    const char* p = pieces[i].chunk->data();
+    for (uint64_t off = 0; off < pieces[i].bytes; off += kCacheLine) __builtin_prefetch(p + off);
   }
   bool past_max = false;
-  for (size_t i = 0; i < pieces.size() && !past_max; ++i) {
-    const Piece& piece = pieces[i];
-    if (skip >= piece.count) {
-      skip -= piece.count;
-      continue;
-    }
-    const char* p = piece.chunk->data();
-    const char* end = p + piece.bytes;
+  for (size_t i = first; i < pieces.size() && !past_max; ++i) {
+    const char* p = pieces[i].chunk->data();
+    const char* end = p + pieces[i].bytes;
     while (p < end) {
       const Event e = ReadRecord(&p);
       if (skip > 0) {

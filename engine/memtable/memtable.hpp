@@ -88,7 +88,6 @@ class MemTable {
     std::atomic<Chunk*> chunks[kChunkDirectory] = {};
     // Writer only.
     Chunk* tail = nullptr;
-    size_t num_chunks = 0;
     int64_t last_key = 0;
     uint64_t last_seq = 0;
   };

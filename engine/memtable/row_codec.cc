@@ -219,21 +219,18 @@ Status RowDecoder::DecodeRows(uint64_t user, std::span<const EncodedRow> rows, B
     if (o < 0 || next_[static_cast<size_t>(o)] >= 0) continue;
     ColumnVector& col = out->columns[static_cast<size_t>(o)];
     if (!col.nulls.empty()) continue;
-    switch (static_cast<Op>(ops_[c])) {
-      case Op::kPartitionKey:
-      case Op::kVarint:
-        sinks[c] = &col.uints;
-        break;
-      case Op::kOrderKey:
-      case Op::kByte:
-      case Op::kZigZag:
+    // The lane Put would choose: out's column has the schema column's type.
+    switch (LaneOf(col.type)) {
+      case Lane::kInt:
         sinks[c] = &col.ints;
         break;
-      case Op::kF32:
-      case Op::kF64:
+      case Lane::kUInt:
+        sinks[c] = &col.uints;
+        break;
+      case Lane::kFloat:
         sinks[c] = &col.floats;
         break;
-      case Op::kString:
+      case Lane::kString:
         sinks[c] = &col.strings;
         break;
     }
