@@ -532,9 +532,10 @@ class LaserSystem : public System {
   void LastN(uint64_t user, uint64_t n, Answer* out) override {
     laser::ReadOptions ro = ro_;
     ro.last_n = n;
-    auto r = db_->Read("events", user, ro);
-    if (!r.ok()) Die("laser read user " + std::to_string(user) + ": " + r.status().ToString());
-    const laser::Batch& b = *r;
+    // One answer batch per reader thread, reused as a serving loop would.
+    thread_local laser::Batch b;
+    const laser::Status st = db_->ReadInto("events", user, ro, &b);
+    if (!st.ok()) Die("laser read user " + std::to_string(user) + ": " + st.ToString());
     const size_t rows = b.num_rows();
     out->Resize(rows);
     const auto& ts = b.columns[0].ints;

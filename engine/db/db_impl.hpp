@@ -94,6 +94,8 @@ class DBImpl final : public DB {
   Status Append(std::string_view table, const Batch& rows) override;
 
   Result<Batch> Read(std::string_view table, uint64_t user, const ReadOptions& options) override;
+  Status ReadInto(std::string_view table, uint64_t user, const ReadOptions& options,
+                  Batch* out) override;
   Result<std::vector<Batch>> ReadMany(std::string_view table, std::span<const uint64_t> users,
                                       const ReadOptions& options) override;
   Result<std::vector<uint64_t>> ListUsers(std::string_view table, std::optional<uint64_t> after,
@@ -129,6 +131,11 @@ class DBImpl final : public DB {
   };
   using TablePtr = std::shared_ptr<Table>;
   using FilePtr = std::shared_ptr<RandomAccessFile>;
+  // The open files a read holds on to, by segment id, so that a merge may
+  // retire their segments meanwhile. A read touches a few segments.
+  using FilePins = std::vector<std::pair<uint32_t, FilePtr>>;
+  // A read's working memory, reused by the thread's next read (db_read.cc).
+  struct ReadScratch;
 
   DBImpl(std::string dir, const Options& options, Env* env, const EngineTuning& tuning);
   Status OpenImpl();
@@ -195,10 +202,10 @@ class DBImpl final : public DB {
 
   // Adds to *files the open files of the handles' segments it lacks.
   // REQUIRES state_mu_ held.
-  void AddFilesLocked(std::span<const BlockHandle> handles,
-                      std::map<uint64_t, FilePtr>* files) const;
+  void AddFilesLocked(std::span<const BlockHandle> handles, FilePins* files) const;
   // Reads the frames of `handles` (cache first, then one batched read of the
-  // misses, adjacent frames coalesced); result i is handles[i]'s frame. A
+  // misses, adjacent frames coalesced) into *out: (*out)[i] is handles[i]'s
+  // frame. A
   // query's read (for_query) counts cache hits and misses, refreshes the
   // frames it finds and caches those it reads; an upkeep read does neither.
   // A query that needs no row of handles[i] before row need_from[i] (empty:
@@ -206,11 +213,9 @@ class DBImpl final : public DB {
   // (*dropped)[i] is its count of dropped rows, else 0.
   // REQUIRES: need_from is empty or of handles' size; dropped is non-null
   // if need_from is non-empty.
-  Result<std::vector<CachedBlock>> ReadFrames(std::span<const BlockHandle> handles,
-                                              const std::map<uint64_t, FilePtr>& files,
-                                              bool for_query,
-                                              std::span<const uint32_t> need_from = {},
-                                              std::vector<uint32_t>* dropped = nullptr);
+  Status ReadFrames(std::span<const BlockHandle> handles, const FilePins& files, bool for_query,
+                    std::vector<CachedBlock>* out, std::span<const uint32_t> need_from = {},
+                    std::vector<uint32_t>* dropped = nullptr);
   // For maintenance: the files are captured here, and the read is an upkeep
   // read (the frames are about to be rewritten). REQUIRES maint_mu_ (no
   // segment can go).
@@ -233,22 +238,23 @@ class DBImpl final : public DB {
   // One user's answer when the blocks `chosen` (indices into hs, whose frames
   // are frames[*next_frame ...], trimmed by dropped[*next_frame ...] rows as
   // ReadFrames returned them) are in key order and the user's memtable
-  // rows *mem (already within [lo, hi), possibly none) are in key order after
-  // all of them: the rows with keys in [lo, hi), the newest `limit` of them
-  // (all if 0), decoding only the blocks and rows that can be in it.
+  // events `mem` (already within [lo, hi), possibly none) are in key order
+  // after all of them: the rows with keys in [lo, hi), the newest `limit` of
+  // them (all if 0), decoding only the blocks and rows that can be in it.
   // `proj_columns` and `proj` are the same projection (as the memtable and
-  // the block decoder take it). Advances *next_frame past the user's frames;
-  // may consume *mem.
-  Result<Batch> ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint64_t user,
-                               const std::vector<BlockHandle>& hs,
-                               const std::vector<size_t>& chosen,
-                               const std::vector<CachedBlock>& frames,
-                               std::span<const uint32_t> dropped, size_t* next_frame,
-                               std::span<const uint32_t> proj_columns, const std::vector<int>& proj,
-                               size_t key_pos, std::optional<int64_t> lo, std::optional<int64_t> hi,
-                               uint64_t limit, Batch* mem) const;
-  // Read and ReadMany: out[i] (out has users.size() elements) receives the
-  // answer for users[i]. On error the contents of out are unspecified.
+  // the block decoder take it); mem_decoder decodes it from memtable rows.
+  // The answer goes to *out (ResetProjection: its memory is reused).
+  // Advances *next_frame past the user's frames.
+  Status ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint64_t user,
+                        const std::vector<BlockHandle>& hs, const std::vector<size_t>& chosen,
+                        const std::vector<CachedBlock>& frames, std::span<const uint32_t> dropped,
+                        size_t* next_frame, std::span<const uint32_t> proj_columns,
+                        const std::vector<int>& proj, const rowcodec::RowDecoder& mem_decoder,
+                        size_t key_pos, std::optional<int64_t> lo, std::optional<int64_t> hi,
+                        uint64_t limit, std::span<const MemTable::Event> mem, Batch* out) const;
+  // Read, ReadInto and ReadMany: out[i] (out has users.size() elements)
+  // receives the answer for users[i], in place of what it held (whose memory
+  // may be reused). On error the contents of out are unspecified.
   Status ReadUsers(std::string_view table, std::span<const uint64_t> users,
                    const ReadOptions& options, Batch* out);
   std::optional<int64_t> TtlCutoff(const TableSchema& schema) const;

@@ -34,15 +34,27 @@ bool InKeyOrder(const std::vector<BlockHandle>& hs, const std::vector<size_t>& c
   return true;
 }
 
-// True iff `mem` (rows of the memtables, immutable first) is in key order
+// True iff `mem` (events of the memtables, immutable first) is in key order
 // and starts at or after the end of the last of the blocks `chosen`, which
 // InKeyOrder holds for: then blocks followed by memtable rows are in order.
-bool MemRowsAfter(const Batch& mem, size_t key_pos, const std::vector<BlockHandle>& hs,
+bool MemRowsAfter(std::span<const MemTable::Event> mem, const std::vector<BlockHandle>& hs,
                   const std::vector<size_t>& chosen) {
-  if (mem.num_rows() == 0) return true;
-  const std::vector<int64_t>& keys = mem.columns[key_pos].ints;
-  if (!std::is_sorted(keys.begin(), keys.end())) return false;
-  return chosen.empty() || keys.front() >= hs[chosen.back()].last_key;
+  if (mem.empty()) return true;
+  for (size_t j = 1; j < mem.size(); ++j) {
+    if (mem[j].order_key < mem[j - 1].order_key) return false;
+  }
+  return chosen.empty() || mem.front().order_key >= hs[chosen.back()].last_key;
+}
+
+// Appends the memtable events `mem` of `user` to *out, projected by `decoder`.
+Status DecodeMemRows(const rowcodec::RowDecoder& decoder, uint32_t table_id, uint64_t user,
+                     std::span<const MemTable::Event> mem, Batch* out) {
+  Status s = decoder.DecodeRows(user, mem, out);
+  if (!s.ok()) {
+    return s.WithContext("memtable table " + std::to_string(table_id) + " user " +
+                         std::to_string(user));
+  }
+  return Status::OK();
 }
 
 // Keeps rows [begin, end) of every column of *b.
@@ -100,27 +112,28 @@ Status DBImpl::DecodeFrame(const TableSchema& schema, uint32_t table_id, uint64_
   return Status::OK();
 }
 
-Result<Batch> DBImpl::ReadOrderedRun(
-    const TableSchema& schema, uint32_t table_id, uint64_t user, const std::vector<BlockHandle>& hs,
-    const std::vector<size_t>& chosen, const std::vector<CachedBlock>& frames,
-    std::span<const uint32_t> dropped, size_t* next_frame, std::span<const uint32_t> proj_columns,
-    const std::vector<int>& proj, size_t key_pos, std::optional<int64_t> lo,
-    std::optional<int64_t> hi, uint64_t limit, Batch* mem) const {
-  Batch all;
+Status DBImpl::ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint64_t user,
+                              const std::vector<BlockHandle>& hs, const std::vector<size_t>& chosen,
+                              const std::vector<CachedBlock>& frames,
+                              std::span<const uint32_t> dropped, size_t* next_frame,
+                              std::span<const uint32_t> proj_columns, const std::vector<int>& proj,
+                              const rowcodec::RowDecoder& mem_decoder, size_t key_pos,
+                              std::optional<int64_t> lo, std::optional<int64_t> hi, uint64_t limit,
+                              std::span<const MemTable::Event> mem, Batch* out) const {
+  Batch& all = *out;
+  rowcodec::ResetProjection(schema, proj_columns, &all);
   const bool inside = AllInside(hs, chosen, lo, hi);
   // The memtable rows are in range already and come after every block row.
-  const uint64_t m = mem->num_rows();
   if (inside) {
     // Every event of the blocks is in range: skip the rows before the last
     // `limit` by count alone, whole blocks without reading them.
-    const uint64_t skip = RowsToSkip(hs, chosen, m, limit);
-    if (limit > 0 && m > limit) KeepRows(m - limit, m, mem);
+    const uint64_t skip = RowsToSkip(hs, chosen, mem.size(), limit);
+    if (limit > 0 && mem.size() > limit) mem = mem.last(limit);
     uint64_t total = 0;
     for (size_t k : chosen) total += hs[k].count;
     // The answer's size is known: one allocation per column, no regrowth
-    // while the blocks are appended.
-    rowcodec::InitProjection(schema, proj_columns, &all);
-    for (ColumnVector& c : all.columns) c.Reserve(total - skip + mem->num_rows());
+    // while the blocks and the memtable rows are appended.
+    for (ColumnVector& c : all.columns) c.Reserve(total - skip + mem.size());
     uint64_t start = 0;
     for (size_t k : chosen) {
       const uint64_t count = hs[k].count;
@@ -148,10 +161,7 @@ Result<Batch> DBImpl::ReadOrderedRun(
       LASER_RETURN_IF_ERROR(DecodeFrame(schema, table_id, user, hs[k], *frames[f], proj, 0, &all));
     }
   }
-  if (mem->num_rows() > 0) compaction::AppendRows(*mem, &all);
-  if (all.num_columns() == 0) {
-    rowcodec::InitProjection(schema, proj_columns, &all);
-  }
+  LASER_RETURN_IF_ERROR(DecodeMemRows(mem_decoder, table_id, user, mem, &all));
   if (!inside) {
     const std::vector<int64_t>& keys = all.columns[key_pos].ints;
     size_t begin =
@@ -164,7 +174,7 @@ Result<Batch> DBImpl::ReadOrderedRun(
     if (limit > 0 && end - begin > limit) begin = end - limit;
     KeepRows(begin, end, &all);
   }
-  return all;
+  return Status::OK();
 }
 
 int64_t DBImpl::NowMs() const {
@@ -188,32 +198,35 @@ std::optional<int64_t> DBImpl::TtlCutoff(const TableSchema& schema) const {
   return static_cast<int64_t>(q);
 }
 
-void DBImpl::AddFilesLocked(std::span<const BlockHandle> handles,
-                            std::map<uint64_t, FilePtr>* files) const {
+void DBImpl::AddFilesLocked(std::span<const BlockHandle> handles, FilePins* files) const {
   for (const BlockHandle& h : handles) {
-    if (files->count(h.segment) != 0) continue;
-    auto it = segment_files_.find(h.segment);
-    if (it != segment_files_.end()) files->emplace(h.segment, it->second);
+    const uint32_t seg = h.segment;
+    if (std::any_of(files->begin(), files->end(), [&](const auto& f) { return f.first == seg; })) {
+      continue;
+    }
+    auto it = segment_files_.find(seg);
+    if (it != segment_files_.end()) files->emplace_back(seg, it->second);
   }
 }
 
 Result<std::vector<CachedBlock>> DBImpl::ReadFramesLocked(std::span<const BlockHandle> handles) {
-  std::map<uint64_t, FilePtr> files;
+  FilePins files;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
     AddFilesLocked(handles, &files);
   }
-  return ReadFrames(handles, files, /*for_query=*/false);
+  std::vector<CachedBlock> frames;
+  LASER_RETURN_IF_ERROR(ReadFrames(handles, files, /*for_query=*/false, &frames));
+  return frames;
 }
 
-Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle> handles,
-                                                    const std::map<uint64_t, FilePtr>& files,
-                                                    bool for_query,
-                                                    std::span<const uint32_t> need_from,
-                                                    std::vector<uint32_t>* dropped) {
+Status DBImpl::ReadFrames(std::span<const BlockHandle> handles, const FilePins& files,
+                          bool for_query, std::vector<CachedBlock>* frames,
+                          std::span<const uint32_t> need_from, std::vector<uint32_t>* dropped) {
   assert(need_from.empty() || need_from.size() == handles.size());
   assert(need_from.empty() || dropped != nullptr);
-  std::vector<CachedBlock> out(handles.size());
+  std::vector<CachedBlock>& out = *frames;
+  out.assign(handles.size(), nullptr);
   if (dropped != nullptr) dropped->assign(handles.size(), 0);
   std::vector<size_t> misses;
   for (size_t i = 0; i < handles.size(); ++i) {
@@ -229,7 +242,7 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle>
     }
     if (out[i] == nullptr) misses.push_back(i);
   }
-  if (misses.empty()) return out;
+  if (misses.empty()) return Status::OK();
   std::sort(misses.begin(), misses.end(), [&](size_t a, size_t b) {
     // No std::pair: BlockHandle is packed, and a reference to its 64-bit
     // fields may be misaligned.
@@ -265,7 +278,8 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle>
   reqs.reserve(groups.size());
   for (const Group& g : groups) {
     const uint32_t seg = handles[misses[g.first]].segment;
-    auto it = files.find(seg);
+    auto it =
+        std::find_if(files.begin(), files.end(), [&](const auto& f) { return f.first == seg; });
     if (it == files.end()) {
       return Status::Internal("segment " + segment::SegmentFileName(dir_, seg) +
                               " is referenced by the index but not open");
@@ -295,7 +309,7 @@ Result<std::vector<CachedBlock>> DBImpl::ReadFrames(std::span<const BlockHandle>
       out[i] = std::move(frame);
     }
   }
-  return out;
+  return Status::OK();
 }
 
 Status DBImpl::VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle& h) const {
@@ -353,6 +367,11 @@ Result<Batch> DBImpl::Read(std::string_view table, uint64_t user, const ReadOpti
   return out;
 }
 
+Status DBImpl::ReadInto(std::string_view table, uint64_t user, const ReadOptions& options,
+                        Batch* out) {
+  return ReadUsers(table, std::span<const uint64_t>(&user, 1), options, out);
+}
+
 Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<const uint64_t> users,
                                             const ReadOptions& options) {
   std::vector<Batch> out(users.size());
@@ -360,24 +379,75 @@ Result<std::vector<Batch>> DBImpl::ReadMany(std::string_view table, std::span<co
   return out;
 }
 
-Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users,
-                         const ReadOptions& opts, Batch* out) {
-  std::shared_ptr<const TableSchema> schema_ptr;
-  uint32_t table_id = 0;
-  std::shared_ptr<MemTable> mem, imm;
-  std::optional<std::pair<uint32_t, uint64_t>> imm_installed;
-  // What the read gathers for each user: handles, memtable rows, the blocks
-  // chosen (indices into handles).
-  struct UserState {
+// A short read is a few microseconds, and its temporaries (a dozen vectors)
+// would each be allocated and freed again: on a heap that ingest has
+// fragmented, malloc alone took a sixth of such a read. So each thread keeps
+// one scratch and reuses its capacity. Release() drops what pins memory
+// elsewhere (cached frames, open files, rows in a memtable) as the read ends.
+struct DBImpl::ReadScratch {
+  // What the read gathers for each user: handles, memtable events (decoded
+  // straight into the answer at the end), the blocks chosen (indices into
+  // handles).
+  struct User {
     std::vector<BlockHandle> handles;
-    Batch mem_rows;
+    std::vector<MemTable::Event> mem_events;
     std::vector<size_t> chosen;
     // The blocks chosen are in key order and the memtable rows after them:
     // ReadOrderedRun answers.
     bool ordered = false;
   };
-  std::vector<UserState> state(users.size());
-  std::map<uint64_t, FilePtr> files;
+  // A read of more users than this uses a scratch of its own, so that a
+  // thread does not keep a large read's memory.
+  static constexpr size_t kMaxUsers = 16;
+
+  // Sizes state for `n` users, each empty (capacity kept).
+  void Reset(size_t n) {
+    state.resize(n);
+    for (User& u : state) {
+      u.handles.clear();
+      u.mem_events.clear();
+      u.chosen.clear();
+      u.ordered = false;
+    }
+    proj.clear();
+    wanted.clear();
+    need_from.clear();
+  }
+  void Release() {
+    files.clear();
+    frames.clear();
+    for (User& u : state) u.mem_events.clear();
+    in_use = false;
+  }
+
+  bool in_use = false;
+  std::vector<User> state;
+  FilePins files;
+  std::vector<uint32_t> proj;
+  std::vector<int> proj_int;  // proj, as the block decoder takes it
+  std::vector<BlockHandle> wanted;
+  std::vector<uint32_t> need_from;
+  std::vector<uint32_t> dropped;
+  std::vector<CachedBlock> frames;
+};
+
+Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users,
+                         const ReadOptions& opts, Batch* out) {
+  thread_local ReadScratch kept;
+  ReadScratch own;
+  ReadScratch& scratch = users.size() <= ReadScratch::kMaxUsers && !kept.in_use ? kept : own;
+  scratch.in_use = true;
+  scratch.Reset(users.size());
+  struct ReleaseAtEnd {
+    ReadScratch* s;
+    ~ReleaseAtEnd() { s->Release(); }
+  } release_at_end{&scratch};
+  std::shared_ptr<const TableSchema> schema_ptr;
+  uint32_t table_id = 0;
+  std::shared_ptr<MemTable> mem, imm;
+  std::optional<std::pair<uint32_t, uint64_t>> imm_installed;
+  std::vector<ReadScratch::User>& state = scratch.state;
+  FilePins& files = scratch.files;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
     TablePtr t = FindTableLocked(table);
@@ -388,16 +458,16 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
     imm = imm_;
     imm_installed = imm_installed_;
     for (size_t i = 0; i < users.size(); ++i) {
-      state[i].handles = t->index->Get(users[i]);
+      t->index->Get(users[i], &state[i].handles);
       AddFilesLocked(state[i].handles, &files);
     }
   }
   const TableSchema& schema = *schema_ptr;
   // The projection, plus the order key when it is not projected (needed to
   // merge and filter; dropped at the end).
-  std::vector<uint32_t> proj;
+  std::vector<uint32_t>& proj = scratch.proj;
   if (opts.columns.empty()) {
-    proj = rowcodec::AllColumns(schema);
+    for (size_t c = 0; c < schema.columns.size(); ++c) proj.push_back(static_cast<uint32_t>(c));
   } else {
     proj.reserve(opts.columns.size() + 1);
     for (const std::string& name : opts.columns) {
@@ -419,7 +489,8 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
     key_pos =
         static_cast<size_t>(std::find(proj.begin(), proj.end(), schema.order_key) - proj.begin());
   }
-  const std::vector<int> proj_int(proj.begin(), proj.end());
+  std::vector<int>& proj_int = scratch.proj_int;
+  proj_int.assign(proj.begin(), proj.end());
 
   // Retention first: the visible events are the newest max_events of the
   // unexpired ones; the caller's range and last_n apply to those.
@@ -442,21 +513,17 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
   size_t num_wanted = 0;
   for (size_t i = 0; i < users.size(); ++i) {
     if (empty_range) continue;
-    Batch& mb = state[i].mem_rows;
+    std::vector<MemTable::Event>& mev = state[i].mem_events;
     // Rows of imm whose blocks the index holds already are read from those.
     const bool imm_in_index = imm_installed && std::make_pair(table_id, users[i]) <= *imm_installed;
     for (const MemTable* m : {imm_in_index ? nullptr : imm.get(), mem.get()}) {
-      // A memtable without users has no rows to add (mb may stay without
-      // columns: every use below allows for that).
       if (m == nullptr || m->NumUsers() == 0) continue;
       // Only the newest `limit` of each memtable can be among the newest
       // `limit` of all.
-      LASER_RETURN_IF_ERROR(
-          m->ReadUser(table_id, users[i], schema, proj, lo, hi, &mb, limit).status());
+      m->CollectUser(table_id, users[i], lo, hi, limit, &mev);
     }
     const std::vector<BlockHandle>& hs = state[i].handles;
-    std::vector<size_t> cand;
-    cand.reserve(hs.size());
+    std::vector<size_t>& cand = state[i].chosen;
     for (size_t k = 0; k < hs.size(); ++k) {
       if (hs[k].count == 0) continue;  // a retiring frame holds no events
       if ((!hi || hs[k].first_key < *hi) && (!lo || hs[k].last_key >= *lo)) cand.push_back(k);
@@ -469,12 +536,9 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
         const int64_t ka = hs[a].last_key, kb = hs[b].last_key;
         return ka != kb ? ka > kb : a < b;
       });
-      uint64_t total = mb.num_rows();
+      uint64_t total = mev.size();
       int64_t min_sel = INT64_MAX;
-      if (total > 0) {
-        const auto& ks = mb.columns[key_pos].ints;
-        min_sel = *std::min_element(ks.begin(), ks.end());
-      }
+      for (const MemTable::Event& e : mev) min_sel = std::min(min_sel, e.order_key);
       size_t num_sel = 0;
       for (size_t k : cand) {
         const BlockHandle& h = hs[k];
@@ -492,21 +556,20 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
       std::sort(cand.begin(), cand.end());
     }
     num_wanted += cand.size();
-    state[i].chosen = std::move(cand);
   }
-  std::vector<BlockHandle> wanted;
+  std::vector<BlockHandle>& wanted = scratch.wanted;
   wanted.reserve(num_wanted);
   // The first row of each wanted block that the answer needs: where the read
   // will skip rows by count (ReadOrderedRun), a trimmed cached frame that
   // dropped no more than that serves it.
-  std::vector<uint32_t> need_from;
+  std::vector<uint32_t>& need_from = scratch.need_from;
   need_from.reserve(num_wanted);
-  for (UserState& us : state) {
+  for (ReadScratch::User& us : state) {
     const std::vector<BlockHandle>& hs = us.handles;
     us.ordered = !two_phase && !empty_range && InKeyOrder(hs, us.chosen) &&
-                 MemRowsAfter(us.mem_rows, key_pos, hs, us.chosen);
+                 MemRowsAfter(us.mem_events, hs, us.chosen);
     const uint64_t skip = us.ordered && AllInside(hs, us.chosen, lo, hi)
-                              ? RowsToSkip(hs, us.chosen, us.mem_rows.num_rows(), limit)
+                              ? RowsToSkip(hs, us.chosen, us.mem_events.size(), limit)
                               : 0;
     uint64_t start = 0;
     for (size_t k : us.chosen) {
@@ -516,22 +579,24 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
       start += count;
     }
   }
-  std::vector<uint32_t> dropped;
-  LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames,
-                         ReadFrames(wanted, files, /*for_query=*/true, need_from, &dropped));
+  std::vector<CachedBlock>& frames = scratch.frames;
+  std::vector<uint32_t>& dropped = scratch.dropped;
+  LASER_RETURN_IF_ERROR(
+      ReadFrames(wanted, files, /*for_query=*/true, &frames, need_from, &dropped));
 
+  const rowcodec::RowDecoder mem_decoder(schema, proj);
   size_t next_frame = 0;
   for (size_t i = 0; i < users.size(); ++i) {
     const std::vector<BlockHandle>& hs = state[i].handles;
     const std::vector<size_t>& chosen = state[i].chosen;
-    Batch& mem_rows = state[i].mem_rows;
+    const std::vector<MemTable::Event>& mem_events = state[i].mem_events;
     if (state[i].ordered) {
       // The common case: blocks in key order (as after a merge) and memtable
       // rows newer than all of them, so the answer is a contiguous tail and
       // only that tail needs decoding.
-      LASER_ASSIGN_OR_RETURN(
-          out[i], ReadOrderedRun(schema, table_id, users[i], hs, chosen, frames, dropped,
-                                 &next_frame, proj, proj_int, key_pos, lo, hi, limit, &mem_rows));
+      LASER_RETURN_IF_ERROR(ReadOrderedRun(schema, table_id, users[i], hs, chosen, frames, dropped,
+                                           &next_frame, proj, proj_int, mem_decoder, key_pos, lo,
+                                           hi, limit, mem_events, &out[i]));
       if (added_key) {
         out[i].names.pop_back();
         out[i].columns.pop_back();
@@ -539,12 +604,12 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
       continue;
     }
     Batch all;
+    rowcodec::InitProjection(schema, proj, &all);
     for (size_t k : chosen) {
       LASER_RETURN_IF_ERROR(
           DecodeFrame(schema, table_id, users[i], hs[k], *frames[next_frame++], proj_int, 0, &all));
     }
-    if (mem_rows.num_columns() > 0) compaction::AppendRows(mem_rows, &all);
-    if (all.num_columns() == 0) rowcodec::InitProjection(schema, proj, &all);
+    LASER_RETURN_IF_ERROR(DecodeMemRows(mem_decoder, table_id, users[i], mem_events, &all));
     const std::vector<int64_t>& keys = all.columns[key_pos].ints;
     std::vector<uint32_t> rows;
     for (uint32_t r : compaction::OrderByKey(keys)) {

@@ -34,9 +34,18 @@ TableIndex::Blocks* const* TableIndex::Find(uint64_t user) const {
 }
 
 std::vector<BlockHandle> TableIndex::Get(uint64_t user) const {
+  std::vector<BlockHandle> out;
+  Get(user, &out);
+  return out;
+}
+
+void TableIndex::Get(uint64_t user, std::vector<BlockHandle>* out) const {
   Blocks* const* slot = Find(user);
-  if (slot == nullptr) return {};
-  return std::vector<BlockHandle>((*slot)->h, (*slot)->h + (*slot)->n);
+  if (slot == nullptr) {
+    out->clear();
+    return;
+  }
+  out->assign((*slot)->h, (*slot)->h + (*slot)->n);
 }
 
 bool TableIndex::Contains(uint64_t user) const { return Find(user) != nullptr; }

@@ -49,6 +49,8 @@ class TableIndex {
 
   // The handles of `user` in write order (empty iff unknown).
   std::vector<BlockHandle> Get(uint64_t user) const;
+  // Get into *out, reusing its capacity.
+  void Get(uint64_t user, std::vector<BlockHandle>* out) const;
   bool Contains(uint64_t user) const;
   // The user's last handle in write order; nullopt iff the user is unknown.
   std::optional<BlockHandle> Last(uint64_t user) const;

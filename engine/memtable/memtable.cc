@@ -207,7 +207,7 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
 void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
                              std::optional<int64_t> max_key, uint64_t last_n,
                              std::vector<Event>* out) {
-  out->clear();
+  const size_t base = out->size();
   // The published part of every chunk first, so that the walk below knows
   // how many records there are and reads nothing unpublished. A chunk whose
   // successor is linked is final, so its state is loaded after its link.
@@ -239,6 +239,8 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
   if (late == nullptr && !min_key && !max_key && last_n > 0 && total > last_n) {
     skip = total - last_n;
   }
+  // At most this many records are taken from the log: one allocation.
+  out->reserve(base + (total - skip));
   // Whole chunks before the first wanted record are skipped unread.
   size_t first = 0;
   while (first < pieces.size() && skip >= pieces[first].count) skip -= pieces[first++].count;
@@ -277,11 +279,12 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
     }
     const size_t log_events = out->size();
     out->insert(out->end(), late_events.begin(), late_events.end());
-    std::inplace_merge(out->begin(), out->begin() + static_cast<ptrdiff_t>(log_events), out->end(),
-                       Before);
+    std::inplace_merge(out->begin() + static_cast<ptrdiff_t>(base),
+                       out->begin() + static_cast<ptrdiff_t>(log_events), out->end(), Before);
   }
-  if (last_n > 0 && out->size() > last_n) {
-    out->erase(out->begin(), out->end() - static_cast<ptrdiff_t>(last_n));
+  if (last_n > 0 && out->size() - base > last_n) {
+    out->erase(out->begin() + static_cast<ptrdiff_t>(base),
+               out->end() - static_cast<ptrdiff_t>(last_n));
   }
 }
 
@@ -293,6 +296,7 @@ Result<size_t> MemTable::ReadUser(uint32_t table_id, uint64_t user, const TableS
   const Group* g = FindGroup(table_id, user);
   if (g == nullptr) return size_t{0};
   thread_local std::vector<Event> events;
+  events.clear();
   CollectEvents(g, min_key, max_key, last_n, &events);
   // Sized once: appending row by row would regrow every column's lane
   // about log2(rows) times.
@@ -304,6 +308,13 @@ Result<size_t> MemTable::ReadUser(uint32_t table_id, uint64_t user, const TableS
                          std::to_string(user));
   }
   return events.size();
+}
+
+void MemTable::CollectUser(uint32_t table_id, uint64_t user, std::optional<int64_t> min_key,
+                           std::optional<int64_t> max_key, uint64_t last_n,
+                           std::vector<Event>* out) const {
+  const Group* g = FindGroup(table_id, user);
+  if (g != nullptr) CollectEvents(g, min_key, max_key, last_n, out);
 }
 
 std::vector<uint64_t> MemTable::ListUsers(uint32_t table_id, std::optional<uint64_t> after,

@@ -134,6 +134,12 @@ class MemTable {
                           std::span<const uint32_t> projection, std::optional<int64_t> min_key,
                           std::optional<int64_t> max_key, Batch* out, uint64_t last_n = 0) const;
 
+  // Appends to *out the events ReadUser would decode (the same bounds and
+  // last_n), in (order_key, seq) order, without decoding them: each row
+  // points into this memtable and is valid while it lives. Safe for readers.
+  void CollectUser(uint32_t table_id, uint64_t user, std::optional<int64_t> min_key,
+                   std::optional<int64_t> max_key, uint64_t last_n, std::vector<Event>* out) const;
+
   // Up to `limit` distinct users of table_id with at least one event here,
   // ascending, each > *after when given.
   std::vector<uint64_t> ListUsers(uint32_t table_id, std::optional<uint64_t> after,

@@ -365,6 +365,24 @@ void InitProjection(const TableSchema& schema, std::span<const uint32_t> project
   for (uint32_t c : projection) out->AddColumn(schema.columns[c].name, schema.columns[c].type);
 }
 
+void ResetProjection(const TableSchema& schema, std::span<const uint32_t> projection, Batch* out) {
+  const size_t have = out->columns.size();
+  bool prefix = have <= projection.size() && out->names.size() == have;
+  for (size_t i = 0; prefix && i < have; ++i) {
+    const Column& c = schema.columns[projection[i]];
+    prefix = out->columns[i].type == c.type && out->names[i] == c.name;
+  }
+  if (!prefix) {
+    *out = Batch();
+    InitProjection(schema, projection, out);
+    return;
+  }
+  for (ColumnVector& c : out->columns) c.Clear();
+  for (size_t i = have; i < projection.size(); ++i) {
+    out->AddColumn(schema.columns[projection[i]].name, schema.columns[projection[i]].type);
+  }
+}
+
 std::vector<uint32_t> AllColumns(const TableSchema& schema) {
   std::vector<uint32_t> all(schema.columns.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint32_t>(i);

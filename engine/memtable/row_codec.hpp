@@ -109,6 +109,12 @@ class RowDecoder {
 // schema column, named and typed as in the schema.
 void InitProjection(const TableSchema& schema, std::span<const uint32_t> projection, Batch* out);
 
+// Makes *out the empty batch that InitProjection builds. When out's columns
+// are the first columns of that batch (same names and types), as after an
+// earlier answer of the same projection, their lanes are cleared but keep
+// their memory; otherwise out is rebuilt.
+void ResetProjection(const TableSchema& schema, std::span<const uint32_t> projection, Batch* out);
+
 // Every column index of the schema, in order: the projection of "all columns".
 std::vector<uint32_t> AllColumns(const TableSchema& schema);
 

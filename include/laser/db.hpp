@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "laser/batch.hpp"
@@ -119,6 +120,16 @@ class DB {
   // The events of `user` in order-key order (ties in arrival order), filtered
   // and projected per `options`; an unknown user yields an empty batch.
   virtual Result<Batch> Read(std::string_view table, uint64_t user, const ReadOptions& options) = 0;
+  // Read into *out, which it replaces. When *out holds an earlier answer of
+  // the same columns, their memory is reused: a loop of reads into one Batch
+  // need not allocate for its answers. On error *out is unspecified.
+  virtual Status ReadInto(std::string_view table, uint64_t user, const ReadOptions& options,
+                          Batch* out) {
+    Result<Batch> r = Read(table, user, options);
+    if (!r.ok()) return r.status();
+    *out = std::move(*r);
+    return Status::OK();
+  }
   // Read for many users with one batched I/O submission; result i is users[i]'s.
   virtual Result<std::vector<Batch>> ReadMany(std::string_view table,
                                               std::span<const uint64_t> users,

@@ -67,6 +67,26 @@ void CheckAll(DBImpl* db, const Oracle& oracle) {
       CheckRows(*got, oracle.Expect(u, o));
     }
   }
+  // ReadInto equals Read with one Batch reused across users and shapes:
+  // each answer replaces the one before, whatever its columns and length.
+  // The batch starts out holding columns of no projection.
+  Batch reused;
+  reused.AddColumn("ts", Type::kString).strings = {"not", "an", "answer"};
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint64_t u : oracle.users()) {
+      for (const ReadOptions& o : ReadShapes()) {
+        Status st = db->ReadInto(oracle.schema().name, u, o, &reused);
+        REQUIRE_MESSAGE(st.ok(), st.ToString());
+        CheckRows(reused, oracle.Expect(u, o));
+        auto fresh = db->Read(oracle.schema().name, u, o);
+        REQUIRE(fresh.ok());
+        REQUIRE(reused.names == fresh->names);
+        for (size_t c = 0; c < fresh->num_columns(); ++c) {
+          CHECK(reused.columns[c].type == fresh->columns[c].type);
+        }
+      }
+    }
+  }
   // ReadMany equals per-user reads, unknown users and repeats included.
   std::vector<uint64_t> many = oracle.users();
   many.push_back(999999);
