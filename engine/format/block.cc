@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <iterator>
 #include <memory>
@@ -23,7 +24,11 @@ namespace {
 
 // "LSBK" as bytes on disk.
 constexpr uint32_t kMagic = 0x4b42534c;
+// Version 2 adds encoding 7 (kEncPatchedDelta). A writer marks a block 2 iff
+// it holds such a chunk, so every other block stays readable by version-1
+// readers.
 constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersionPatched = 2;
 constexpr size_t kHeaderCheckOffset = 44;
 
 // Header field offsets (see docs/format/block.md).
@@ -44,8 +49,9 @@ enum Encoding : uint8_t {
   kEncDelta = 2,  // order key: deltas from the header's first key, FOR + bit-packed
   kEncF32 = 3,
   kEncF64 = 4,
-  kEncDict = 5,     // per-block dictionary + bit-packed codes
-  kEncDecimal = 6,  // F32/F64 as integers k, v = k / 10^e, FOR + bit-packed, raw exceptions
+  kEncDict = 5,          // per-block dictionary + bit-packed codes
+  kEncDecimal = 6,       // F32/F64 as integers k, v = k / 10^e, FOR + bit-packed, raw exceptions
+  kEncPatchedDelta = 7,  // order key: kEncDelta narrower, the widest deltas apart (version 2)
 };
 constexpr uint8_t kHasNulls = 0x80;
 
@@ -233,7 +239,36 @@ Status EncodeIntegers(const Column& col, const ColumnVector& c, const std::vecto
   return Status::OK();
 }
 
-void EncodeOrderKey(const ColumnVector& c, Rows r, std::string* raw) {
+// For kEncPatchedDelta: the packed width that makes the smallest chunk, and
+// the chunk's bytes after its encoding byte and base, given how many of the
+// deltas (less the base) are b bits wide, for every b.
+struct PatchPlan {
+  int width = 0;
+  size_t bytes = 0;
+};
+PatchPlan PlanPatchedDelta(const std::array<size_t, 65>& widths, size_t n) {
+  const int iw = BitWidth(n - 1);
+  PatchPlan best;
+  size_t exceptions = 0, exception_bytes = 0;
+  // From the full width down: at width w the deltas wider than w are the
+  // exceptions, each an index and a varint of its width.
+  int full = 64;
+  while (full > 0 && widths[static_cast<size_t>(full)] == 0) --full;
+  best.width = full;
+  best.bytes = 1 + PackedBytes(n, full);
+  for (int w = full - 1; w >= 0; --w) {
+    const size_t k = widths[static_cast<size_t>(w) + 1];
+    exceptions += k;
+    exception_bytes += k * static_cast<size_t>((std::max(w + 1, 1) + 6) / 7);
+    const size_t bytes = 1 + PackedBytes(n, w) + VarintLength(exceptions) +
+                         PackedBytes(exceptions, iw) + exception_bytes;
+    if (bytes < best.bytes) best = PatchPlan{w, bytes};
+  }
+  return best;
+}
+
+// Returns true iff it wrote kEncPatchedDelta (the block is then version 2).
+bool EncodeOrderKey(const ColumnVector& c, Rows r, std::string* raw) {
   std::vector<int64_t>& deltas = ThreadScratch().i64;
   deltas.resize(r.n - 1);
   const int64_t* k = c.ints.data() + r.begin;
@@ -252,10 +287,42 @@ void EncodeOrderKey(const ColumnVector& c, Rows r, std::string* raw) {
   }
   const uint64_t base = static_cast<uint64_t>(lo);
   const int width = BitWidth(static_cast<uint64_t>(hi) - base);
+  // One long gap (a user away for a month) would widen every delta of the
+  // block to its width: such gaps are better kept apart, when that saves
+  // at least an eighth of the packed deltas.
+  if (deltas.size() >= 2 && width > 0) {
+    std::array<size_t, 65> widths{};
+    for (int64_t d : deltas)
+      ++widths[static_cast<size_t>(BitWidth(static_cast<uint64_t>(d) - base))];
+    const PatchPlan plan = PlanPatchedDelta(widths, deltas.size());
+    const size_t plain = 1 + PackedBytes(deltas.size(), width);
+    if (plan.width < width && plan.bytes + plain / 8 < plain) {
+      raw->push_back(static_cast<char>(kEncPatchedDelta));
+      PutVarint64(raw, ZigZagEncode(lo));
+      raw->push_back(static_cast<char>(plan.width));
+      std::vector<uint64_t>& positions = ThreadScratch().u64;
+      positions.clear();
+      std::vector<uint64_t> values;
+      const uint64_t limit = plan.width == 64 ? UINT64_MAX : (uint64_t{1} << plan.width) - 1;
+      for (size_t i = 0; i < deltas.size(); ++i) {
+        const uint64_t v = static_cast<uint64_t>(deltas[i]) - base;
+        if (v <= limit) continue;
+        positions.push_back(i);
+        values.push_back(v);
+        deltas[i] = lo;  // an exception's slot holds the base: 0 packed
+      }
+      PackBits(deltas.data(), deltas.size(), base, plan.width, raw);
+      PutVarint64(raw, positions.size());
+      PackBits(positions.data(), positions.size(), 0, BitWidth(deltas.size() - 1), raw);
+      for (uint64_t v : values) PutVarint64(raw, v);
+      return true;
+    }
+  }
   raw->push_back(static_cast<char>(kEncDelta));
   PutVarint64(raw, ZigZagEncode(lo));
   raw->push_back(static_cast<char>(width));
   PackBits(deltas.data(), deltas.size(), base, width, raw);
+  return false;
 }
 
 // The stored form of row i of a float column: F32 rounds the in-memory double
@@ -453,8 +520,9 @@ Status EncodeStrings(const Column& col, const ColumnVector& c, Rows r, bool has_
   return Status::OK();
 }
 
+// Sets *patched iff the chunk needs block version 2.
 Status EncodeColumn(const TableSchema& schema, size_t ci, const ColumnVector& c, Rows r,
-                    std::string* raw) {
+                    std::string* raw, bool* patched) {
   const Column& col = schema.columns[ci];
   const size_t first_null = FirstNull(c, r);
   const bool has_nulls = first_null != SIZE_MAX;
@@ -463,7 +531,7 @@ Status EncodeColumn(const TableSchema& schema, size_t ci, const ColumnVector& c,
                                    ": NULL in a NOT NULL column");
   }
   if (ci == schema.order_key) {
-    EncodeOrderKey(c, r, raw);
+    if (EncodeOrderKey(c, r, raw)) *patched = true;
     return Status::OK();
   }
   const Encoding enc = EncodingOf(col.type);
@@ -583,7 +651,7 @@ Result<BlockInfo> ParseHeader(std::span<const uint8_t> b) {
   }
   const uint8_t* h = b.data();
   if (LoadFixed32(h) != kMagic) return Corrupt(0, "bad magic");
-  if (h[kOffVersion] != kVersion) {
+  if (h[kOffVersion] != kVersion && h[kOffVersion] != kVersionPatched) {
     return Corrupt(kOffVersion, "unsupported format version " + std::to_string(h[kOffVersion]));
   }
   if (h[kOffFlags] != 0 || LoadFixed16(h + kOffReserved) != 0) {
@@ -599,6 +667,7 @@ Result<BlockInfo> ParseHeader(std::span<const uint8_t> b) {
   info.first_key = static_cast<int64_t>(LoadFixed64(h + kOffFirstKey));
   info.last_key = static_cast<int64_t>(LoadFixed64(h + kOffLastKey));
   info.num_columns = LoadFixed32(h + kOffNumColumns);
+  info.version = h[kOffVersion];
   if (info.stored_bytes < kBlockHeaderSize + kBlockTrailerSize) {
     return Corrupt(kOffBlockSize,
                    "block size " + std::to_string(info.stored_bytes) + " is below the minimum");
@@ -750,18 +819,64 @@ Status DecodeOrderKey(ChunkReader* r, const BlockInfo& info, uint32_t row_begin,
                       ColumnVector* c) {
   uint8_t enc = 0;
   LASER_RETURN_IF_ERROR(r->Byte(&enc));
-  if (enc != kEncDelta) return r->Error("order key chunk has encoding " + std::to_string(enc));
+  const bool patched = enc == kEncPatchedDelta && info.version >= kVersionPatched;
+  if (enc != kEncDelta && !patched) {
+    return r->Error("order key chunk has encoding " + std::to_string(enc) + " in a version " +
+                    std::to_string(info.version) + " block");
+  }
   uint64_t base_raw = 0;
   LASER_RETURN_IF_ERROR(r->Varint(&base_raw));
   int width = 0;
   LASER_RETURN_IF_ERROR(r->Width(64, &width));
-  const uint8_t* packed = nullptr;
-  const size_t packed_len = PackedBytes(info.count - 1, width);
-  LASER_RETURN_IF_ERROR(r->Take(packed_len, &packed));
-  LASER_RETURN_IF_ERROR(r->ExpectEnd());
-
-  const uint64_t base = static_cast<uint64_t>(ZigZagDecode(base_raw));
   const size_t num_deltas = info.count - 1;
+  const uint8_t* packed = nullptr;
+  const size_t packed_len = PackedBytes(num_deltas, width);
+  LASER_RETURN_IF_ERROR(r->Take(packed_len, &packed));
+  const uint64_t base = static_cast<uint64_t>(ZigZagDecode(base_raw));
+  // kEncPatchedDelta: the deltas at `positions` are `values` (less the base);
+  // their packed slots hold 0.
+  std::vector<uint64_t>& positions = ThreadScratch().u64;
+  positions.clear();
+  std::vector<uint64_t> values;
+  if (patched) {
+    uint64_t num_exceptions = 0;
+    LASER_RETURN_IF_ERROR(r->Varint(&num_exceptions));
+    if (num_exceptions == 0 || num_exceptions > num_deltas) {
+      return r->Error(std::to_string(num_exceptions) + " order key exceptions for " +
+                      std::to_string(num_deltas) + " deltas");
+    }
+    const int pos_width = BitWidth(num_deltas - 1);
+    const uint8_t* packed_pos = nullptr;
+    const size_t pos_len = PackedBytes(num_exceptions, pos_width);
+    LASER_RETURN_IF_ERROR(r->Take(pos_len, &packed_pos));
+    positions.resize(num_exceptions);
+    UnpackBits(packed_pos, pos_len, 0, num_exceptions, 0, pos_width, positions.data());
+    values.resize(num_exceptions);
+    for (size_t j = 0; j < num_exceptions; ++j) {
+      if (positions[j] >= num_deltas || (j > 0 && positions[j] <= positions[j - 1])) {
+        return r->Error("order key exception " + std::to_string(j) + " at delta " +
+                        std::to_string(positions[j]) + " is out of order or past " +
+                        std::to_string(num_deltas) + " deltas");
+      }
+      uint64_t slot = 0;
+      UnpackBits(packed, packed_len, positions[j], 1, 0, width, &slot);
+      if (slot != 0) {
+        return r->Error("order key exception slot " + std::to_string(positions[j]) +
+                        " is not empty");
+      }
+      LASER_RETURN_IF_ERROR(r->Varint(&values[j]));
+    }
+  }
+  LASER_RETURN_IF_ERROR(r->ExpectEnd());
+  // Adds the exceptions among deltas [first, first + m) to out (delta first
+  // at out[0]); `next` walks positions in step.
+  size_t next = 0;
+  auto patch = [&](size_t first, size_t m, uint64_t* out) {
+    while (next < positions.size() && positions[next] < first + m) {
+      out[positions[next] - first] += values[next];
+      ++next;
+    }
+  };
   // Delta k leads from row k to row k + 1. The rows before row_begin are
   // summed a stack buffer at a time; the rest are unpacked in place and
   // summed there. Either way every delta is added, so the sum is checked
@@ -772,6 +887,7 @@ Status DecodeOrderKey(ChunkReader* r, const BlockInfo& info, uint32_t row_begin,
   for (size_t k = 0; k < skipped; k += std::size(buf)) {
     const size_t m = std::min(std::size(buf), skipped - k);
     UnpackBits(packed, packed_len, k, m, base, width, buf);
+    patch(k, m, buf);
     for (size_t j = 0; j < m; ++j) key += buf[j];
   }
   const size_t n = info.count - row_begin;
@@ -779,6 +895,7 @@ Status DecodeOrderKey(ChunkReader* r, const BlockInfo& info, uint32_t row_begin,
   int64_t* out = c->ints.data() + old_rows;
   if (n > 0) {
     UnpackBits(packed, packed_len, skipped, n - 1, base, width, out + 1);
+    patch(skipped, n - 1, reinterpret_cast<uint64_t*>(out + 1));
     out[0] = static_cast<int64_t>(key);
     for (size_t j = 1; j < n; ++j) {
       key += static_cast<uint64_t>(out[j]);
@@ -1219,13 +1336,14 @@ Status EncodeBlock(const TableSchema& schema, uint64_t user, const Batch& events
   Scratch& s = ThreadScratch();
   s.body.clear();
   s.dir.clear();
+  bool patched = false;
   for (size_t ci = 0; ci < schema.columns.size(); ++ci) {
     if (ci == schema.partition_key) {
       PutVarint64(&s.dir, 0);
       continue;
     }
     s.raw.clear();
-    LASER_RETURN_IF_ERROR(EncodeColumn(schema, ci, events.columns[ci], rows, &s.raw));
+    LASER_RETURN_IF_ERROR(EncodeColumn(schema, ci, events.columns[ci], rows, &s.raw, &patched));
     AppendChunk(s.raw, &s.packed, &s.body, &s.dir);
   }
 
@@ -1238,7 +1356,7 @@ Status EncodeBlock(const TableSchema& schema, uint64_t user, const Batch& events
   const size_t start = out->size();
   out->reserve(start + size);
   PutFixed32(out, kMagic);
-  out->push_back(static_cast<char>(kVersion));
+  out->push_back(static_cast<char>(patched ? kVersionPatched : kVersion));
   out->push_back(0);  // flags
   out->append(2, '\0');
   PutFixed32(out, static_cast<uint32_t>(size));

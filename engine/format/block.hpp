@@ -51,6 +51,7 @@ struct BlockInfo {
   int64_t last_key = 0;
   uint32_t num_columns = 0;   // columns written (a prefix of the current schema's)
   uint32_t stored_bytes = 0;  // size of the whole block, header to checksum
+  uint8_t version = 1;        // 1, or 2 iff the block has an encoding-7 chunk
 };
 
 // Parses and verifies the fixed header only (cheap: no payload is read; only

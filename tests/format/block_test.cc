@@ -364,6 +364,98 @@ TEST_CASE("order keys: equal keys, negative and huge deltas") {
   }
 }
 
+// Keys `n` apart by small random steps, with a gap of 2^40 before every row
+// in `gaps`: a user back after a long absence.
+Batch GappedKeys(const TableSchema& s, size_t n, const std::vector<size_t>& gaps, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Batch b = EmptyBatch(s);
+  int64_t k = 1'700'000'000'000;
+  for (size_t i = 0; i < n; ++i) {
+    k += std::find(gaps.begin(), gaps.end(), i) != gaps.end() ? int64_t{1} << 40
+                                                              : static_cast<int64_t>(rng() % 256);
+    AddRow(&b, {Value::UInt(kUser), Value::Int(k)});
+  }
+  return b;
+}
+
+TableSchema KeysSchema() {
+  TableSchema s;
+  s.name = "keys";
+  s.columns = {Col("user_id", Type::kU64, false), Col("ts", Type::kI64, false)};
+  return s;
+}
+
+TEST_CASE("order keys with a few long gaps keep the gaps apart (version 2)") {
+  const TableSchema s = KeysSchema();
+  const std::vector<std::vector<size_t>> cases = {{1}, {500}, {999}, {3, 4, 5}, {0, 250, 998}};
+  for (const auto& gaps : cases) {
+    CAPTURE(gaps.front());
+    const Batch b = GappedKeys(s, 1000, gaps, 7);
+    const std::string block = Encode(s, b);
+    // 999 deltas of 8 bits, not of 41: the gaps are exceptions.
+    CHECK(block.size() < 1300);
+    CHECK(static_cast<uint8_t>(block[4]) == 2);
+    Result<BlockInfo> info = ReadBlockInfo(Span(block));
+    REQUIRE(info.ok());
+    CHECK(info->version == 2);
+    CheckRoundTrip(s, b);
+    for (uint32_t rb = 0; rb <= 1000; rb += (rb < 10 || rb > 990) ? 1 : 37) {
+      const std::vector<int> proj = {1};
+      const Batch got = Decode(s, block, proj, rb);
+      CheckColumn(got.columns[0], b.columns[1], rb, 1000, "ts");
+    }
+  }
+  // Without long gaps nothing is kept apart, and the block stays version 1.
+  const std::string plain = Encode(s, GappedKeys(s, 1000, {}, 8));
+  CHECK(static_cast<uint8_t>(plain[4]) == 1);
+  // Gaps everywhere are no exceptions: every delta is wide.
+  Batch wide = EmptyBatch(s);
+  for (int64_t i = 0; i < 100; ++i) AddRow(&wide, {Value::UInt(kUser), Value::Int(i << 40)});
+  CHECK(static_cast<uint8_t>(Encode(s, wide)[4]) == 1);
+}
+
+TEST_CASE("a patched order key chunk in a version 1 block is Corruption") {
+  const TableSchema s = KeysSchema();
+  std::string block = Encode(s, GappedKeys(s, 100, {50}, 9));
+  REQUIRE(static_cast<uint8_t>(block[4]) == 2);
+  block[4] = 1;
+  ResealBlock({reinterpret_cast<uint8_t*>(block.data()), block.size()});
+  Result<Batch> r = DecodeBlock(s, Span(block), std::vector<int>{0, 1});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsCorruption());
+  CHECK(r.status().message().find("encoding 7 in a version 1 block") != std::string::npos);
+  block[4] = 3;
+  ResealBlock({reinterpret_cast<uint8_t*>(block.data()), block.size()});
+  CHECK(ReadBlockInfo(Span(block)).status().IsCorruption());
+}
+
+TEST_CASE("flipped bytes of a patched order key chunk never crash the decoder") {
+  const TableSchema s = KeysSchema();
+  const std::string block = Encode(s, GappedKeys(s, 40, {7, 30}, 10));
+  REQUIRE(static_cast<uint8_t>(block[4]) == 2);
+  const std::vector<int> all = {0, 1};
+  size_t caught = 0, by_exceptions = 0;
+  for (size_t i = kBlockHeaderSize; i < block.size() - kBlockTrailerSize; ++i) {
+    for (int x = 1; x < 256; x += 7) {
+      std::string bad = block;
+      bad[i] = static_cast<char>(bad[i] ^ x);
+      ResealBlock({reinterpret_cast<uint8_t*>(bad.data()), bad.size()});
+      for (uint32_t rb : {0u, 8u, 35u}) {
+        Result<Batch> r = DecodeBlock(s, Span(bad), all, rb);
+        if (r.ok()) {
+          CHECK(r->Validate().ok());
+          continue;
+        }
+        ++caught;
+        CHECK(r.status().IsCorruption());
+        if (r.status().message().find("exception") != std::string::npos) ++by_exceptions;
+      }
+    }
+  }
+  CHECK(caught > 0);
+  CHECK(by_exceptions > 0);
+}
+
 TEST_CASE("projection of any subset in any order, repeats included") {
   const TableSchema s = AllTypesSchema();
   const Batch b = RandomBatch(s, 300, 0.2, 11);
@@ -777,6 +869,12 @@ TEST_CASE("block decoder fuzz seeds") {
   MakeDecimal(&exceptions, dwell, 1, specials, 10);
   MakeDecimal(&exceptions, score, 4, specials, 11);
   seeds.emplace_back("decimal_exceptions", Encode(s, exceptions));
+  Batch gapped = RandomBatch(s, 64, 0.1, 12);
+  std::vector<int64_t>& keys = gapped.columns[s.order_key].ints;
+  keys[0] = 1'700'000'000'000;
+  for (size_t i = 1; i < keys.size(); ++i) keys[i] = keys[i - 1] + (i % 20 == 0 ? 1 << 30 : 3);
+  seeds.emplace_back("patched_keys", Encode(s, gapped));
+  REQUIRE(static_cast<uint8_t>(seeds.back().second[4]) == 2);
   for (const auto& [name, bytes] : seeds) {
     CHECK(DecodeBlock(s, Span(bytes), AllColumns(s)).ok());
   }
