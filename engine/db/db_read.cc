@@ -416,9 +416,18 @@ struct DBImpl::ReadScratch {
   void Release() {
     files.clear();
     frames.clear();
-    for (User& u : state) u.mem_events.clear();
+    for (User& u : state) {
+      // A whole history read from a memtable can be long; the next read
+      // would not need that much.
+      if (u.mem_events.capacity() > kKeptEvents) {
+        std::vector<MemTable::Event>().swap(u.mem_events);
+      } else {
+        u.mem_events.clear();
+      }
+    }
     in_use = false;
   }
+  static constexpr size_t kKeptEvents = 4096;
 
   bool in_use = false;
   std::vector<User> state;

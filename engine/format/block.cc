@@ -125,6 +125,7 @@ struct Scratch {
   std::unique_ptr<uint8_t[]> bytes;
   size_t bytes_cap = 0;
   std::vector<uint64_t> u64;
+  std::vector<uint64_t> exceptions;  // patched order keys' exception values
   std::vector<uint32_t> u32;
   std::vector<int64_t> i64;
   std::string raw;
@@ -259,7 +260,7 @@ PatchPlan PlanPatchedDelta(const std::array<size_t, 65>& widths, size_t n) {
   for (int w = full - 1; w >= 0; --w) {
     const size_t k = widths[static_cast<size_t>(w) + 1];
     exceptions += k;
-    exception_bytes += k * static_cast<size_t>((std::max(w + 1, 1) + 6) / 7);
+    exception_bytes += k * static_cast<size_t>((w + 7) / 7);  // varints of w + 1 bits
     const size_t bytes = 1 + PackedBytes(n, w) + VarintLength(exceptions) +
                          PackedBytes(exceptions, iw) + exception_bytes;
     if (bytes < best.bytes) best = PatchPlan{w, bytes};
@@ -301,8 +302,9 @@ bool EncodeOrderKey(const ColumnVector& c, Rows r, std::string* raw) {
       PutVarint64(raw, ZigZagEncode(lo));
       raw->push_back(static_cast<char>(plan.width));
       std::vector<uint64_t>& positions = ThreadScratch().u64;
+      std::vector<uint64_t>& values = ThreadScratch().exceptions;
       positions.clear();
-      std::vector<uint64_t> values;
+      values.clear();
       const uint64_t limit = plan.width == 64 ? UINT64_MAX : (uint64_t{1} << plan.width) - 1;
       for (size_t i = 0; i < deltas.size(); ++i) {
         const uint64_t v = static_cast<uint64_t>(deltas[i]) - base;
@@ -836,8 +838,9 @@ Status DecodeOrderKey(ChunkReader* r, const BlockInfo& info, uint32_t row_begin,
   // kEncPatchedDelta: the deltas at `positions` are `values` (less the base);
   // their packed slots hold 0.
   std::vector<uint64_t>& positions = ThreadScratch().u64;
+  std::vector<uint64_t>& values = ThreadScratch().exceptions;
   positions.clear();
-  std::vector<uint64_t> values;
+  values.clear();
   if (patched) {
     uint64_t num_exceptions = 0;
     LASER_RETURN_IF_ERROR(r->Varint(&num_exceptions));
