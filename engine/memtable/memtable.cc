@@ -293,11 +293,10 @@ Result<size_t> MemTable::ReadUser(uint32_t table_id, uint64_t user, const TableS
                                   std::optional<int64_t> min_key, std::optional<int64_t> max_key,
                                   Batch* out, uint64_t last_n) const {
   if (out->columns.empty()) rowcodec::InitProjection(schema, projection, out);
-  const Group* g = FindGroup(table_id, user);
-  if (g == nullptr) return size_t{0};
   thread_local std::vector<Event> events;
   events.clear();
-  CollectEvents(g, min_key, max_key, last_n, &events);
+  CollectUser(table_id, user, min_key, max_key, last_n, &events);
+  if (events.empty()) return size_t{0};
   // Sized once: appending row by row would regrow every column's lane
   // about log2(rows) times.
   for (ColumnVector& c : out->columns) c.Reserve(c.size() + events.size());

@@ -121,8 +121,10 @@ class DB {
   // and projected per `options`; an unknown user yields an empty batch.
   virtual Result<Batch> Read(std::string_view table, uint64_t user, const ReadOptions& options) = 0;
   // Read into *out, which it replaces. When *out holds an earlier answer of
-  // the same columns, their memory is reused: a loop of reads into one Batch
-  // need not allocate for its answers. On error *out is unspecified.
+  // the same columns and the user's stored events are in key order (the
+  // usual case: arrival order), their memory is reused, so a loop of reads
+  // into one Batch need not allocate for its answers. On error *out is
+  // unspecified.
   virtual Status ReadInto(std::string_view table, uint64_t user, const ReadOptions& options,
                           Batch* out) {
     Result<Batch> r = Read(table, user, options);

@@ -150,6 +150,39 @@ TEST_CASE("round trip across memtable, flushed blocks, merged extents and reopen
   }
 }
 
+TEST_CASE("ReadInto reuses the answer's lanes across reads of in-order events") {
+  ScratchDir dir;
+  auto db = OpenDb(dir.db(), TestOptions());
+  Oracle oracle(EventsSchema());
+  REQUIRE(db->CreateTable(oracle.schema()).ok());
+  uint64_t counter = 0;
+  AppendEvents(db.get(), &oracle, {1, 2}, 300, 1000, &counter);
+  REQUIRE(db->Flush().ok());
+  AppendEvents(db.get(), &oracle, {1, 2}, 50, 5000, &counter);  // a memtable tail
+  ReadOptions o;
+  o.last_n = 200;
+  Batch b;
+  REQUIRE(db->ReadInto("events", 1, o, &b).ok());
+  CheckRows(b, oracle.Expect(1, o));
+  // The address of a column's values, whichever lane holds them.
+  auto lane_of = [](const ColumnVector& c) -> const void* {
+    if (!c.ints.empty()) return c.ints.data();
+    if (!c.uints.empty()) return c.uints.data();
+    if (!c.floats.empty()) return c.floats.data();
+    return c.strings.data();
+  };
+  std::vector<const void*> lanes;
+  for (const ColumnVector& c : b.columns) {
+    REQUIRE(c.size() > 0);
+    lanes.push_back(lane_of(c));
+  }
+  REQUIRE(db->ReadInto("events", 2, o, &b).ok());
+  CheckRows(b, oracle.Expect(2, o));
+  for (size_t i = 0; i < b.columns.size(); ++i) {
+    CHECK_MESSAGE(lane_of(b.columns[i]) == lanes[i], "column " << b.names[i] << " was reallocated");
+  }
+}
+
 TEST_CASE("out-of-order and tied order keys keep key order, then arrival order") {
   ScratchDir dir;
   auto db = OpenDb(dir.db(), TestOptions());
