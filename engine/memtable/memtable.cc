@@ -78,18 +78,19 @@ const MemTable::Group* MemTable::FindGroup(uint32_t table_id, uint64_t user) con
   const GroupTable* t = table_.load(std::memory_order_acquire);
   if (t == nullptr) return nullptr;
   for (size_t i = SlotOf(table_id, user, t->mask);; i = (i + 1) & t->mask) {
-    const Group* g = t->slots[i].load(std::memory_order_acquire);
+    const Slot& slot = t->slots[i];
+    const Group* g = slot.group.load(std::memory_order_acquire);
     if (g == nullptr) return nullptr;
-    if (g->user == user && g->table_id == table_id) return g;
+    if (slot.user == user && g->table_id == table_id) return g;
   }
 }
 
 MemTable::GroupTable* MemTable::NewTable(size_t slots) {
   assert((slots & (slots - 1)) == 0);
   auto* t = new (arena_.Allocate(sizeof(GroupTable), alignof(GroupTable))) GroupTable;
-  char* mem = arena_.Allocate(slots * sizeof(std::atomic<Group*>), alignof(std::atomic<Group*>));
-  t->slots = reinterpret_cast<std::atomic<Group*>*>(mem);
-  for (size_t i = 0; i < slots; ++i) new (&t->slots[i]) std::atomic<Group*>(nullptr);
+  char* mem = arena_.Allocate(slots * sizeof(Slot), alignof(Slot));
+  t->slots = reinterpret_cast<Slot*>(mem);
+  for (size_t i = 0; i < slots; ++i) new (&t->slots[i]) Slot{0, nullptr};
   t->mask = slots - 1;
   return t;
 }
@@ -97,8 +98,9 @@ MemTable::GroupTable* MemTable::NewTable(size_t slots) {
 void MemTable::IndexAdd(Group* g) {
   auto place = [](GroupTable* t, Group* x) {
     size_t i = SlotOf(x->table_id, x->user, t->mask);
-    while (t->slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & t->mask;
-    t->slots[i].store(x, std::memory_order_release);
+    while (t->slots[i].group.load(std::memory_order_relaxed) != nullptr) i = (i + 1) & t->mask;
+    t->slots[i].user = x->user;
+    t->slots[i].group.store(x, std::memory_order_release);
   };
   GroupTable* t = table_.load(std::memory_order_relaxed);
   const uint64_t groups = users_.load(std::memory_order_relaxed) + 1;
@@ -106,7 +108,7 @@ void MemTable::IndexAdd(Group* g) {
     GroupTable* grown = NewTable(t == nullptr ? 1024 : (t->mask + 1) * 2);
     if (t != nullptr) {
       for (size_t i = 0; i <= t->mask; ++i) {
-        if (Group* x = t->slots[i].load(std::memory_order_relaxed)) place(grown, x);
+        if (Group* x = t->slots[i].group.load(std::memory_order_relaxed)) place(grown, x);
       }
     }
     table_.store(grown, std::memory_order_release);

@@ -93,12 +93,18 @@ class MemTable {
   };
   using GroupList = SkipList<GroupKey*, GroupCompare>;
   // The group hash: a power-of-two number of slots, linear probing, at most
-  // half full. Slots only ever go from null to a group; a full table is
+  // half full. A slot only ever goes from empty to a group; a full table is
   // replaced by a copy twice its size, and the old one stays in the arena
-  // for readers still probing it.
+  // for readers still probing it. A slot holds its group's user too, so a
+  // probe past other groups compares in the slot array instead of loading
+  // each group (a likely cache miss apiece).
+  struct Slot {
+    uint64_t user;  // written before group is published, read after
+    std::atomic<Group*> group;
+  };
   struct GroupTable {
     size_t mask;
-    std::atomic<Group*>* slots;
+    Slot* slots;
   };
 
  public:

@@ -235,11 +235,149 @@ Status RowDecoder::DecodeRows(uint64_t user, std::span<const EncodedRow> rows, B
         break;
     }
   }
-  for (const EncodedRow& r : rows) {
+  size_t i = 0;
+  bool stored_path = true;
+  while (i < rows.size()) {
+    if (stored_path) {
+      const size_t taken = DecodeStored(user, rows.subspan(i), sinks, out);
+      // A table whose rows often have NULLs would otherwise pay a failed
+      // attempt for every row.
+      stored_path = taken > 0;
+      i += taken;
+      if (i == rows.size()) break;
+    }
+    const EncodedRow& r = rows[i++];
     Status s = DecodeOne(user, r.order_key, r.row, out, sinks);
     if (!s.ok()) return s.WithContext("seq " + std::to_string(r.seq));
   }
   return Status::OK();
+}
+
+size_t RowDecoder::DecodeStored(uint64_t user, std::span<const EncodedRow> rows, void* const* sinks,
+                                Batch* out) const {
+  const size_t n = schema_.columns.size();
+  // The column count is then one varint byte, and the per-column arrays
+  // below fit on the stack.
+  if (n >= 0x80 || n > kInlineLinks) return 0;
+  for (size_t c = 0; c < n; ++c) {
+    if (first_[c] < 0) continue;
+    if (sinks[c] == nullptr || static_cast<Op>(ops_[c]) == Op::kString) return 0;
+  }
+  const size_t before = out->num_rows();
+  const size_t m = rows.size();
+  // Each projected column's lane grows by m once, and values are stored by
+  // index: no capacity check per value. slot[c] is the lane's entry for the
+  // first new row, typed as the column's op stores it.
+  void* slot[kInlineLinks];
+  for (size_t c = 0; c < n; ++c) {
+    slot[c] = nullptr;
+    if (sinks[c] == nullptr) continue;
+    switch (static_cast<Op>(ops_[c])) {
+      case Op::kPartitionKey:
+      case Op::kVarint: {
+        auto* lane = static_cast<std::vector<uint64_t>*>(sinks[c]);
+        lane->resize(before + m);
+        slot[c] = lane->data() + before;
+        break;
+      }
+      case Op::kOrderKey:
+      case Op::kByte:
+      case Op::kZigZag: {
+        auto* lane = static_cast<std::vector<int64_t>*>(sinks[c]);
+        lane->resize(before + m);
+        slot[c] = lane->data() + before;
+        break;
+      }
+      case Op::kF32:
+      case Op::kF64: {
+        auto* lane = static_cast<std::vector<double>*>(sinks[c]);
+        lane->resize(before + m);
+        slot[c] = lane->data() + before;
+        break;
+      }
+      case Op::kString:
+        break;  // excluded above
+    }
+  }
+  const size_t bitmap_bytes = (n - 2 + 7) / 8;
+  size_t k = 0;
+  for (; k < m; ++k) {
+    coding::Reader in(rows[k].row.data(), rows[k].row.size());
+    const uint8_t* head = nullptr;
+    if (!in.GetBytes(1 + bitmap_bytes, &head) || head[0] != n) break;
+    uint8_t nulls = 0;
+    for (size_t b = 1; b <= bitmap_bytes; ++b) nulls |= head[b];
+    if (nulls != 0) break;
+    bool ok = true;
+    for (size_t c = 0; c < n && ok; ++c) {
+      switch (static_cast<Op>(ops_[c])) {
+        case Op::kPartitionKey:
+          if (slot[c] != nullptr) static_cast<uint64_t*>(slot[c])[k] = user;
+          break;
+        case Op::kOrderKey:
+          if (slot[c] != nullptr) static_cast<int64_t*>(slot[c])[k] = rows[k].order_key;
+          break;
+        case Op::kByte: {
+          int8_t b = 0;
+          ok = in.GetFixed(&b);
+          if (slot[c] != nullptr) static_cast<int64_t*>(slot[c])[k] = b;
+          break;
+        }
+        case Op::kZigZag: {
+          uint64_t z = 0;
+          ok = in.GetVarint(&z);
+          if (slot[c] != nullptr) static_cast<int64_t*>(slot[c])[k] = coding::UnZigZag(z);
+          break;
+        }
+        case Op::kVarint: {
+          uint64_t u = 0;
+          ok = in.GetVarint(&u);
+          if (slot[c] != nullptr) static_cast<uint64_t*>(slot[c])[k] = u;
+          break;
+        }
+        case Op::kF32: {
+          float x = 0;
+          ok = in.GetFixed(&x);
+          if (slot[c] != nullptr) static_cast<double*>(slot[c])[k] = x;
+          break;
+        }
+        case Op::kF64: {
+          double x = 0;
+          ok = in.GetFixed(&x);
+          if (slot[c] != nullptr) static_cast<double*>(slot[c])[k] = x;
+          break;
+        }
+        case Op::kString: {  // not projected: skipped
+          uint64_t len = 0;
+          const uint8_t* p = nullptr;
+          ok = in.GetVarint(&len) && len <= in.remaining() && in.GetBytes(len, &p);
+          break;
+        }
+      }
+    }
+    if (!ok || in.remaining() != 0) break;
+  }
+  for (size_t c = 0; c < n; ++c) {
+    if (slot[c] == nullptr) continue;
+    switch (static_cast<Op>(ops_[c])) {
+      case Op::kPartitionKey:
+      case Op::kVarint:
+        static_cast<std::vector<uint64_t>*>(sinks[c])->resize(before + k);
+        break;
+      case Op::kOrderKey:
+      case Op::kByte:
+      case Op::kZigZag:
+        static_cast<std::vector<int64_t>*>(sinks[c])->resize(before + k);
+        break;
+      case Op::kF32:
+      case Op::kF64:
+        static_cast<std::vector<double>*>(sinks[c])->resize(before + k);
+        break;
+      case Op::kString:
+        break;
+    }
+  }
+  return k;
 }
 
 Status RowDecoder::DecodeOne(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out,

@@ -77,6 +77,13 @@ class RowDecoder {
   // column c's values go straight to, or null for the general path.
   Status DecodeOne(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out,
                    void** sinks) const;
+  // Decodes rows from the front of `rows` while each is in the common shape
+  // (written with this schema, no NULLs) and every output is a numeric sink,
+  // writing into lanes sized once; returns how many it appended. Stops at
+  // the first row it cannot take, appending nothing of it: DecodeOne then
+  // decodes that row or reports what is wrong with it.
+  size_t DecodeStored(uint64_t user, std::span<const EncodedRow> rows, void* const* sinks,
+                      Batch* out) const;
   // first_, next_ and ops_ are kept inside the object when first_ plus
   // next_ fit in this many entries: a decoder is built for every memtable
   // read, and most schemas fit without an allocation.
