@@ -99,6 +99,36 @@ Field FromValue(const Value& v) {
   return f;
 }
 
+// Resizes the numeric lane `lane` (of the element type op stores into) to
+// n values and returns the address of its value `at`, or null for a string
+// op. REQUIRES at <= n.
+void* ResizeLane(Op op, void* lane, size_t n, size_t at) {
+  switch (op) {
+    case Op::kPartitionKey:
+    case Op::kVarint: {
+      auto* v = static_cast<std::vector<uint64_t>*>(lane);
+      v->resize(n);
+      return v->data() + at;
+    }
+    case Op::kOrderKey:
+    case Op::kByte:
+    case Op::kZigZag: {
+      auto* v = static_cast<std::vector<int64_t>*>(lane);
+      v->resize(n);
+      return v->data() + at;
+    }
+    case Op::kF32:
+    case Op::kF64: {
+      auto* v = static_cast<std::vector<double>*>(lane);
+      v->resize(n);
+      return v->data() + at;
+    }
+    case Op::kString:
+      break;
+  }
+  return nullptr;
+}
+
 Status Malformed(size_t offset, const char* what) {
   return Status::Corruption("memtable row: " + std::string(what) + " at byte " +
                             std::to_string(offset));
@@ -270,34 +300,9 @@ size_t RowDecoder::DecodeStored(uint64_t user, std::span<const EncodedRow> rows,
   // first new row, typed as the column's op stores it.
   void* slot[kInlineLinks];
   for (size_t c = 0; c < n; ++c) {
-    slot[c] = nullptr;
-    if (sinks[c] == nullptr) continue;
-    switch (static_cast<Op>(ops_[c])) {
-      case Op::kPartitionKey:
-      case Op::kVarint: {
-        auto* lane = static_cast<std::vector<uint64_t>*>(sinks[c]);
-        lane->resize(before + m);
-        slot[c] = lane->data() + before;
-        break;
-      }
-      case Op::kOrderKey:
-      case Op::kByte:
-      case Op::kZigZag: {
-        auto* lane = static_cast<std::vector<int64_t>*>(sinks[c]);
-        lane->resize(before + m);
-        slot[c] = lane->data() + before;
-        break;
-      }
-      case Op::kF32:
-      case Op::kF64: {
-        auto* lane = static_cast<std::vector<double>*>(sinks[c]);
-        lane->resize(before + m);
-        slot[c] = lane->data() + before;
-        break;
-      }
-      case Op::kString:
-        break;  // excluded above
-    }
+    slot[c] = sinks[c] != nullptr
+                  ? ResizeLane(static_cast<Op>(ops_[c]), sinks[c], before + m, before)
+                  : nullptr;
   }
   const size_t bitmap_bytes = (n - 2 + 7) / 8;
   size_t k = 0;
@@ -358,24 +363,7 @@ size_t RowDecoder::DecodeStored(uint64_t user, std::span<const EncodedRow> rows,
     if (!ok || in.remaining() != 0) break;
   }
   for (size_t c = 0; c < n; ++c) {
-    if (slot[c] == nullptr) continue;
-    switch (static_cast<Op>(ops_[c])) {
-      case Op::kPartitionKey:
-      case Op::kVarint:
-        static_cast<std::vector<uint64_t>*>(sinks[c])->resize(before + k);
-        break;
-      case Op::kOrderKey:
-      case Op::kByte:
-      case Op::kZigZag:
-        static_cast<std::vector<int64_t>*>(sinks[c])->resize(before + k);
-        break;
-      case Op::kF32:
-      case Op::kF64:
-        static_cast<std::vector<double>*>(sinks[c])->resize(before + k);
-        break;
-      case Op::kString:
-        break;
-    }
+    if (slot[c] != nullptr) ResizeLane(static_cast<Op>(ops_[c]), sinks[c], before + k, 0);
   }
   return k;
 }
