@@ -53,7 +53,7 @@ struct EngineTuning {
   // A sealed segment whose live bytes fall below this fraction of its size is
   // relocated (its live users are merged into the active segment).
   double relocate_below_live_fraction = 0.5;
-  uint32_t merge_batch_users = 64;      // users per merge commit
+  uint32_t merge_batch_users = 256;     // users per merge commit
   uint32_t install_chunk_users = 1024;  // users per index update of a flush
   uint32_t background_poll_ms = 200;    // background thread wake-up
   // After a flush, a hot user's older cached blocks keep only the rows that

@@ -20,6 +20,9 @@
 namespace laser {
 namespace {
 
+// Frames a merge reads in one batch, at most (one user's may exceed it).
+constexpr uint64_t kMergeReadBytes = 8u << 20;
+
 struct PairHash {
   size_t operator()(const std::pair<uint32_t, uint64_t>& k) const {
     return std::hash<uint64_t>()(k.second * 0x9E3779B97F4A7C15ull ^ k.first);
@@ -499,7 +502,36 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
   if (jobs.empty()) return size_t{0};
   std::map<uint64_t, SegmentEntry> segs = segs_;
   Status st = [&]() -> Status {
-    for (Job& j : jobs) {
+    // The frames of several users are read in one batch (a batched
+    // submission, adjacent frames coalesced), not user by user: one user's
+    // few small frames left the device idle between them. A batch stops at
+    // kMergeReadBytes, which bounds the frames held at once.
+    std::vector<std::vector<CachedBlock>> job_frames(jobs.size());
+    size_t read_up_to = 0;  // jobs before this have their frames read
+    for (size_t ji = 0; ji < jobs.size(); ++ji) {
+      if (ji == read_up_to) {
+        std::vector<BlockHandle> hs;
+        uint64_t bytes = 0;
+        size_t end = ji;
+        while (end < jobs.size() && (end == ji || bytes < kMergeReadBytes)) {
+          for (const BlockHandle& h : jobs[end].rewrite) {
+            hs.push_back(h);
+            bytes += h.length;
+          }
+          ++end;
+        }
+        LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> read, ReadFramesLocked(hs));
+        size_t at = 0;
+        for (size_t k = ji; k < end; ++k) {
+          const size_t n = jobs[k].rewrite.size();
+          job_frames[k].assign(
+              std::make_move_iterator(read.begin() + static_cast<ptrdiff_t>(at)),
+              std::make_move_iterator(read.begin() + static_cast<ptrdiff_t>(at + n)));
+          at += n;
+        }
+        read_up_to = end;
+      }
+      Job& j = jobs[ji];
       const TableSchema& schema = schemas[j.table->id];
       // What a user being read has cached stays cached across the rewrite:
       // the new frames whose keys overlap a cached old frame's. Not the
@@ -515,7 +547,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
         return std::any_of(cached_keys.begin(), cached_keys.end(),
                            [&](const auto& r) { return first <= r.second && r.first <= last; });
       };
-      LASER_ASSIGN_OR_RETURN(std::vector<CachedBlock> frames, ReadFramesLocked(j.rewrite));
+      const std::vector<CachedBlock> frames = std::move(job_frames[ji]);
       Batch all;
       uint64_t lo = UINT64_MAX, hi = 0;
       std::vector<int> projection(schema.columns.size());
