@@ -9,11 +9,13 @@
 #include <memory>
 #include <vector>
 
+#include "engine/cache/shared_bytes.hpp"
+
 namespace laser {
 
 // An immutable cached block. A block evicted or erased while a reader still
 // holds it stays valid for that reader.
-using CachedBlock = std::shared_ptr<const std::vector<uint8_t>>;
+using CachedBlock = SharedBytes;
 
 struct BlockCacheStats {
   uint64_t hits = 0;

@@ -60,6 +60,10 @@ struct EngineTuning {
   // a read of its newest this-many events can need (TrimCachedTailsLocked);
   // 0 keeps them whole.
   uint64_t cache_tail_events = 1024;
+  // A flush rewrites a hot user's last frame together with its new rows,
+  // instead of adding a frame after it, iff that frame holds fewer than
+  // this many events (FoldableTail); 0 never does.
+  uint64_t fold_tail_events = 256;
   // Test hook: called after each chunk of a flush's index install, holding
   // maint_mu_ only (reads may run inside it).
   std::function<void()> after_install_chunk;
@@ -171,6 +175,16 @@ class DBImpl final : public DB {
   // whose user is being read: its next read finds them without a disk read.
   void CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames);
   // A user whose new frames a flush cached, and how many it wrote.
+  // Iff a flush may fold `last`, the user's last frame, into the frame it
+  // writes for the user's new `rows`: prepends last's rows to *rows and
+  // returns last's header. That takes a frame with events, fewer than
+  // tuning_.fold_tail_events, cached whole, with keys up to the first new
+  // row's, whose rows and the new ones fit one block. Otherwise returns
+  // nullopt and leaves *rows alone. An error iff the cached frame does not
+  // decode.
+  Result<std::optional<segment::FrameHeader>> FoldableTail(const TableSchema& schema,
+                                                           uint32_t table_id, uint64_t user,
+                                                           const BlockHandle& last, Batch* rows);
   struct FlushedHotUser {
     uint32_t table_id;
     uint64_t user;
@@ -223,17 +237,17 @@ class DBImpl final : public DB {
   // Checks the bytes read for `h` from disk: the frame header, its length and
   // the block's checksum. Every frame the read path decodes (and every one the
   // cache holds) has passed it.
-  Status VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle& h) const;
+  Status VerifyFrame(std::span<const uint8_t> frame, const BlockHandle& h) const;
   // The header of the frame read for `h`; Corruption iff it is short or bad.
-  Result<segment::FrameHeader> FrameHeaderOf(const std::vector<uint8_t>& frame,
+  Result<segment::FrameHeader> FrameHeaderOf(std::span<const uint8_t> frame,
                                              const BlockHandle& h) const;
   // Checks a frame read for `h` of (table_id, user); returns its header.
-  Result<segment::FrameHeader> CheckFrame(const std::vector<uint8_t>& frame, const BlockHandle& h,
+  Result<segment::FrameHeader> CheckFrame(std::span<const uint8_t> frame, const BlockHandle& h,
                                           uint32_t table_id, uint64_t user) const;
   // Checks `frame` (read for `h` of table_id, user) and appends its rows
   // [row_begin, count) of `proj` to *out; errors name the segment and offset.
   Status DecodeFrame(const TableSchema& schema, uint32_t table_id, uint64_t user,
-                     const BlockHandle& h, const std::vector<uint8_t>& frame,
+                     const BlockHandle& h, std::span<const uint8_t> frame,
                      const std::vector<int>& proj, uint32_t row_begin, Batch* out) const;
   // One user's answer when the blocks `chosen` (indices into hs, whose frames
   // are frames[*next_frame ...], trimmed by dropped[*next_frame ...] rows as
@@ -311,6 +325,7 @@ class DBImpl final : public DB {
 
   std::string index_source_ = "empty";
   std::atomic<uint64_t> merges_{0};
+  std::atomic<uint64_t> tail_folds_{0};
   std::atomic<uint64_t> disk_reads_{0};
   std::atomic<uint64_t> cache_hits_{0};
   std::atomic<uint64_t> cache_misses_{0};

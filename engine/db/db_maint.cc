@@ -23,6 +23,13 @@ namespace {
 // Frames a merge reads in one batch, at most (one user's may exceed it).
 constexpr uint64_t kMergeReadBytes = 8u << 20;
 
+// Every column of `schema`, as the block decoder takes a projection.
+std::vector<int> AllColumnsInt(const TableSchema& schema) {
+  std::vector<int> all(schema.columns.size());
+  for (size_t c = 0; c < all.size(); ++c) all[c] = static_cast<int>(c);
+  return all;
+}
+
 struct PairHash {
   size_t operator()(const std::pair<uint32_t, uint64_t>& k) const {
     return std::hash<uint64_t>()(k.second * 0x9E3779B97F4A7C15ull ^ k.first);
@@ -176,11 +183,9 @@ Result<BlockHandle> DBImpl::WriteFrameLocked(segment::FrameHeader h,
   h.write_id = next_write_id_++;
   LASER_ASSIGN_OR_RETURN(uint64_t offset, active_->Append(h, payload));
   if (frame != nullptr) {
-    auto bytes = std::make_shared<std::vector<uint8_t>>();
-    bytes->reserve(h.frame_length());
-    segment::EncodeFrameHeader(h, bytes.get());
-    bytes->insert(bytes->end(), payload.begin(), payload.end());
-    *frame = std::move(bytes);
+    std::vector<uint8_t> header;
+    segment::EncodeFrameHeader(h, &header);
+    *frame = SharedBytes::Concat(header, payload);
   }
   return BlockHandle{h.first_key,
                      h.last_key,
@@ -272,6 +277,9 @@ Status DBImpl::FlushImmutableLocked() {
     std::vector<BlockHandle> handles;
     std::vector<CachedBlock> frames;  // handles' frames, iff the user is hot
     bool hot = false;
+    // The user's last frame before the flush, iff the flush rewrote it
+    // together with the new rows (FoldableTail): handles replace it.
+    std::optional<BlockHandle> folded;
   };
   std::vector<Added> added;
   std::map<uint64_t, SegmentEntry> segs = segs_;
@@ -285,18 +293,32 @@ Status DBImpl::FlushImmutableLocked() {
       Batch rows;
       const std::vector<uint32_t> all = rowcodec::AllColumns(schema);
       LASER_RETURN_IF_ERROR(it.AppendRows(schema, all, &rows));
-      Added a{it.table_id(), it.user(), rows.num_rows(), {}, {}, false};
+      Added a{it.table_id(), it.user(), rows.num_rows(), {}, {}, false, std::nullopt};
       // A user whose newest block is cached is being read: its new blocks
       // go into the cache as they are written, so that its next read finds
       // them there instead of on disk.
       bool hot = false;
+      std::optional<BlockHandle> last;
       if (cache_->enabled()) {
         std::shared_lock<std::shared_mutex> l(state_mu_);
         const TablePtr t = FindTableById(a.table_id);
-        const std::optional<BlockHandle> last = t ? t->index->Last(a.user) : std::nullopt;
+        last = t ? t->index->Last(a.user) : std::nullopt;
         hot = last && cache_->Contains(last->segment, last->offset);
       }
       a.hot = hot;
+      // The first frame written retires the folded one (and what it
+      // retired), as a merge's first frame retires its suffix.
+      uint64_t replaces_lo = 0, replaces_hi = 0;
+      if (hot) {
+        LASER_ASSIGN_OR_RETURN(std::optional<segment::FrameHeader> fh,
+                               FoldableTail(schema, a.table_id, a.user, *last, &rows));
+        if (fh) {
+          a.folded = last;
+          replaces_lo = fh->replaces_lo != 0 ? fh->replaces_lo : fh->write_id;
+          replaces_hi = fh->write_id;
+          segs[last->segment].live_bytes -= last->length;
+        }
+      }
       const std::vector<int64_t>& keys = rows.columns[schema.order_key].ints;
       size_t begin = 0;
       for (size_t end : compaction::ChunkEnds(rows, compaction::kBlockEvents)) {
@@ -309,6 +331,10 @@ Status DBImpl::FlushImmutableLocked() {
         h.user = a.user;
         h.first_key = keys[begin];
         h.last_key = keys[end - 1];
+        if (begin == 0) {
+          h.replaces_lo = replaces_lo;
+          h.replaces_hi = replaces_hi;
+        }
         CachedBlock frame;
         LASER_ASSIGN_OR_RETURN(
             BlockHandle handle,
@@ -339,7 +365,17 @@ Status DBImpl::FlushImmutableLocked() {
       for (size_t k = i; k < end; ++k) {
         const Added& a = added[k];
         const TablePtr t = FindTableById(a.table_id);
-        if (t != nullptr) t->index->Append(a.user, a.handles);
+        if (t != nullptr && a.folded) {
+          // Merges hold maint_mu_ too: the folded frame is still the last.
+          std::vector<BlockHandle> hs = t->index->Get(a.user);
+          assert(!hs.empty() && hs.back().segment == a.folded->segment &&
+                 hs.back().offset == a.folded->offset);
+          hs.pop_back();
+          hs.insert(hs.end(), a.handles.begin(), a.handles.end());
+          t->index->Set(a.user, hs);
+        } else if (t != nullptr) {
+          t->index->Append(a.user, a.handles);
+        }
         imm_installed_events_ += a.events;
       }
       imm_installed_ = std::make_pair(added[end - 1].table_id, added[end - 1].user);
@@ -351,6 +387,14 @@ Status DBImpl::FlushImmutableLocked() {
     imm_.reset();
     imm_installed_.reset();
     imm_installed_events_ = 0;
+  }
+  // The folded frames are dead, as a merge's rewritten ones: their cache
+  // space goes to live ones.
+  for (const Added& a : added) {
+    if (a.folded) {
+      cache_->Erase(a.folded->segment, a.folded->offset);
+      ++tail_folds_;
+    }
   }
   for (size_t i = 0; i < added.size(); i += tuning_.install_chunk_users) {
     const size_t end = std::min(added.size(), i + tuning_.install_chunk_users);
@@ -377,6 +421,32 @@ Status DBImpl::FlushImmutableLocked() {
   imm_wal_boundary_ = 0;
   bg_cv_.notify_all();
   return Status::OK();
+}
+
+Result<std::optional<segment::FrameHeader>> DBImpl::FoldableTail(const TableSchema& schema,
+                                                                 uint32_t table_id, uint64_t user,
+                                                                 const BlockHandle& last,
+                                                                 Batch* rows) {
+  const uint64_t limit = tuning_.fold_tail_events;
+  const std::vector<int64_t>& keys = rows->columns[schema.order_key].ints;
+  // Only a short frame, cached whole, that the new rows follow in key order
+  // (so that the result is sorted and stays one block).
+  if (limit == 0 || last.count == 0 || last.count >= limit || keys.empty() ||
+      last.count + rows->num_rows() > compaction::kBlockEvents || last.last_key > keys.front()) {
+    return std::optional<segment::FrameHeader>();
+  }
+  const CachedBlock frame = cache_->Peek(last.segment, last.offset);
+  if (frame == nullptr) return std::optional<segment::FrameHeader>();
+  LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, CheckFrame(frame.span(), last, table_id, user));
+  Batch folded;
+  rowcodec::InitProjection(schema, rowcodec::AllColumns(schema), &folded);
+  LASER_RETURN_IF_ERROR(format::DecodeBlockInto(
+      schema,
+      std::span<const uint8_t>(frame.data() + segment::kFrameHeaderSize, hdr.payload_length),
+      AllColumnsInt(schema), 0, &folded));
+  compaction::AppendRows(*rows, &folded);
+  *rows = std::move(folded);
+  return std::optional<segment::FrameHeader>(hdr);
 }
 
 void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schemas,
@@ -426,15 +496,13 @@ void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schema
         }
         if (beyond < dropped + kMinDrop) continue;
         Result<std::vector<uint8_t>> trimmed =
-            compaction::TrimFrame(schema->second, *frame, beyond - dropped);
+            compaction::TrimFrame(schema->second, frame.span(), beyond - dropped);
         if (!trimmed.ok()) {
           // The next read goes to the disk, which verifies the frame.
           cache_->Erase(h.segment, h.offset);
           continue;
         }
-        cache_->Insert(h.segment, h.offset,
-                       std::make_shared<const std::vector<uint8_t>>(std::move(trimmed).value()),
-                       beyond);
+        cache_->Insert(h.segment, h.offset, SharedBytes::Copy(*trimmed), beyond);
       }
     }
   }
@@ -550,11 +618,10 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
       const std::vector<CachedBlock> frames = std::move(job_frames[ji]);
       Batch all;
       uint64_t lo = UINT64_MAX, hi = 0;
-      std::vector<int> projection(schema.columns.size());
-      for (size_t c = 0; c < projection.size(); ++c) projection[c] = static_cast<int>(c);
+      const std::vector<int> projection = AllColumnsInt(schema);
       for (size_t i = 0; i < frames.size(); ++i) {
         LASER_ASSIGN_OR_RETURN(segment::FrameHeader h,
-                               CheckFrame(*frames[i], j.rewrite[i], j.table->id, j.user));
+                               CheckFrame(frames[i].span(), j.rewrite[i], j.table->id, j.user));
         // The new extent retires the suffix and everything the suffix's own
         // extents retired: a dead frame stays covered by a live frame's
         // range, so reclaiming the segment of a dead extent can never let
@@ -564,7 +631,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
         if (h.count == 0) continue;  // a retiring frame has no block
         LASER_RETURN_IF_ERROR(format::DecodeBlockInto(
             schema,
-            std::span<const uint8_t>(frames[i]->data() + segment::kFrameHeaderSize,
+            std::span<const uint8_t>(frames[i].data() + segment::kFrameHeaderSize,
                                      h.payload_length),
             projection, 0, &all));
       }

@@ -98,7 +98,7 @@ bool AllInside(const std::vector<BlockHandle>& hs, const std::vector<size_t>& ch
 }  // namespace
 
 Status DBImpl::DecodeFrame(const TableSchema& schema, uint32_t table_id, uint64_t user,
-                           const BlockHandle& h, const std::vector<uint8_t>& frame,
+                           const BlockHandle& h, std::span<const uint8_t> frame,
                            const std::vector<int>& proj, uint32_t row_begin, Batch* out) const {
   LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, CheckFrame(frame, h, table_id, user));
   Status st = format::DecodeBlockInto(
@@ -148,9 +148,9 @@ Status DBImpl::ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint
         }
         BlockHandle h = hs[k];
         h.count -= d;
-        h.length = static_cast<uint32_t>(frames[f]->size());
+        h.length = static_cast<uint32_t>(frames[f].size());
         LASER_RETURN_IF_ERROR(
-            DecodeFrame(schema, table_id, user, h, *frames[f], proj, row_begin - d, &all));
+            DecodeFrame(schema, table_id, user, h, frames[f].span(), proj, row_begin - d, &all));
       }
       start += count;
     }
@@ -158,7 +158,8 @@ Status DBImpl::ReadOrderedRun(const TableSchema& schema, uint32_t table_id, uint
     for (size_t k : chosen) {
       const size_t f = (*next_frame)++;
       assert(dropped[f] == 0);
-      LASER_RETURN_IF_ERROR(DecodeFrame(schema, table_id, user, hs[k], *frames[f], proj, 0, &all));
+      LASER_RETURN_IF_ERROR(
+          DecodeFrame(schema, table_id, user, hs[k], frames[f].span(), proj, 0, &all));
     }
   }
   LASER_RETURN_IF_ERROR(DecodeMemRows(mem_decoder, table_id, user, mem, &all));
@@ -300,11 +301,9 @@ Status DBImpl::ReadFrames(std::span<const BlockHandle> handles, const FilePins& 
         out[i] = out[misses[k - 1]];
         continue;
       }
-      auto frame = std::make_shared<const std::vector<uint8_t>>(
-          data.begin() + static_cast<ptrdiff_t>(rel),
-          data.begin() + static_cast<ptrdiff_t>(rel + h.length));
+      CachedBlock frame = SharedBytes::Copy(data.subspan(rel, h.length));
       // Checked once here, so that decoding a cached frame need not.
-      LASER_RETURN_IF_ERROR(VerifyFrame(*frame, h));
+      LASER_RETURN_IF_ERROR(VerifyFrame(frame.span(), h));
       if (for_query) cache_->Insert(h.segment, h.offset, frame);
       out[i] = std::move(frame);
     }
@@ -312,7 +311,7 @@ Status DBImpl::ReadFrames(std::span<const BlockHandle> handles, const FilePins& 
   return Status::OK();
 }
 
-Status DBImpl::VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle& h) const {
+Status DBImpl::VerifyFrame(std::span<const uint8_t> frame, const BlockHandle& h) const {
   LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, FrameHeaderOf(frame, h));
   if (hdr.frame_length() != h.length) {
     return Status::Corruption("segment " + segment::SegmentFileName(dir_, h.segment) + " offset " +
@@ -330,7 +329,7 @@ Status DBImpl::VerifyFrame(const std::vector<uint8_t>& frame, const BlockHandle&
   return Status::OK();
 }
 
-Result<segment::FrameHeader> DBImpl::FrameHeaderOf(const std::vector<uint8_t>& frame,
+Result<segment::FrameHeader> DBImpl::FrameHeaderOf(std::span<const uint8_t> frame,
                                                    const BlockHandle& h) const {
   if (frame.size() != h.length || frame.size() < segment::kFrameHeaderSize) {
     return Status::Corruption("segment " + segment::SegmentFileName(dir_, h.segment) + " offset " +
@@ -346,7 +345,7 @@ Result<segment::FrameHeader> DBImpl::FrameHeaderOf(const std::vector<uint8_t>& f
   return segment::DecodeFrameHeader(header, segment::SegmentFileName(dir_, h.segment), h.offset);
 }
 
-Result<segment::FrameHeader> DBImpl::CheckFrame(const std::vector<uint8_t>& frame,
+Result<segment::FrameHeader> DBImpl::CheckFrame(std::span<const uint8_t> frame,
                                                 const BlockHandle& h, uint32_t table_id,
                                                 uint64_t user) const {
   LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, FrameHeaderOf(frame, h));
@@ -615,8 +614,8 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
     Batch all;
     rowcodec::InitProjection(schema, proj, &all);
     for (size_t k : chosen) {
-      LASER_RETURN_IF_ERROR(
-          DecodeFrame(schema, table_id, users[i], hs[k], *frames[next_frame++], proj_int, 0, &all));
+      LASER_RETURN_IF_ERROR(DecodeFrame(schema, table_id, users[i], hs[k],
+                                        frames[next_frame++].span(), proj_int, 0, &all));
     }
     LASER_RETURN_IF_ERROR(DecodeMemRows(mem_decoder, table_id, users[i], mem_events, &all));
     const std::vector<int64_t>& keys = all.columns[key_pos].ints;

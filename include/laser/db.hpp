@@ -74,7 +74,10 @@ struct Stats {
   uint64_t cache_bytes = 0;
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
-  uint64_t merges = 0;     // sequence-level merges completed
+  uint64_t merges = 0;  // sequence-level merges completed
+  // A user's short last frame rewritten by a flush with the user's new
+  // events, instead of another frame after it.
+  uint64_t tail_folds = 0;
   std::string io_backend;  // "io_uring" or "pread"
   // Why io_uring, or its registered buffers, are not used; empty if they are.
   std::string io_fallback_reason;

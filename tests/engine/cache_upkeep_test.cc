@@ -241,6 +241,95 @@ TEST_CASE("a read user's new and rewritten blocks are cached as written; others'
   for (uint64_t u : {1, 2, 3}) CHECK(ReadAll(db.get(), oracle, u) > 0);
 }
 
+TEST_CASE("a flush folds a read user's short last frame into the frame it writes") {
+  ScratchDir dir;
+  auto db = OpenDb(dir.db(), TestOptions());
+  Oracle oracle(NarrowSchema());
+  REQUIRE(db->CreateTable(oracle.schema()).ok());
+  uint64_t counter = 0;
+  // One extent of two blocks each; user 1 is read, user 2 is not.
+  AppendNarrow(db.get(), &oracle, {1, 2}, 2048, 0, &counter);
+  REQUIRE(db->Compact().ok());
+  REQUIRE(db->HandlesOf("events", 1).size() == 2);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) > 0);
+  // Flushes of 30 events a user. The extent's last block is long, so the
+  // first flush adds a frame; from then on each rewrites user 1's tail
+  // frame with the new rows, until that frame holds 256 events or more.
+  // User 2's frames pile up (its tail is the merge's business).
+  int64_t ts = 10000;
+  for (int round = 1; round <= 10; ++round) {
+    CAPTURE(round);
+    AppendNarrow(db.get(), &oracle, {1, 2}, 30, ts, &counter);
+    ts += 100;
+    REQUIRE(db->Flush().ok());
+    const std::vector<BlockHandle> hs = db->HandlesOf("events", 1);
+    if (round <= 9) {
+      REQUIRE(hs.size() == 3);
+      CHECK(hs.back().count == 30u * static_cast<uint32_t>(round));
+    } else {
+      // 270 events before this flush: a new frame starts.
+      REQUIRE(hs.size() == 4);
+      CHECK(hs[2].count == 270);
+      CHECK(hs[3].count == 30);
+    }
+    CHECK(db->GetStats().tail_folds == static_cast<uint64_t>(std::min(round - 1, 8)));
+    CHECK(db->HandlesOf("events", 2).size() == 2u + static_cast<size_t>(round));
+    // The folded frame left the cache and the new one is in it.
+    CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+  }
+  for (uint64_t n : {1u, 100u, 300u, 1000u, 3000u, 0u}) {
+    (void)ReadChecked(db.get(), oracle, 1, LastN(n));
+    (void)ReadChecked(db.get(), oracle, 2, LastN(n));
+  }
+  // A reopen from the index checkpoint, then one that rebuilds the index
+  // from the segments: the folded frames stay retired.
+  db.reset();
+  db = OpenDb(dir.db(), TestOptions());
+  CHECK(db->HandlesOf("events", 1).size() == 4);
+  for (uint64_t u : {1, 2}) (void)ReadAll(db.get(), oracle, u);
+  db.reset();
+  REQUIRE(Env::Default()->RemoveFile(dir.db() + "/INDEX").ok());
+  db = OpenDb(dir.db(), TestOptions());
+  CHECK(db->index_source().find("rebuilt") == 0);
+  CHECK(db->HandlesOf("events", 1).size() == 4);
+  for (uint64_t u : {1, 2}) (void)ReadAll(db.get(), oracle, u);
+  // The merge then takes both users' tails into their extents.
+  REQUIRE(db->Compact().ok());
+  for (uint64_t u : {1, 2}) (void)ReadAll(db.get(), oracle, u);
+}
+
+TEST_CASE("a fold waits for a tail in key order, and can be turned off") {
+  for (uint64_t fold : {uint64_t{256}, uint64_t{0}}) {
+    CAPTURE(fold);
+    ScratchDir dir;
+    EngineTuning tuning;
+    tuning.fold_tail_events = fold;
+    auto db = OpenDb(dir.db(), TestOptions(), Env::Default(), tuning);
+    Oracle oracle(NarrowSchema());
+    REQUIRE(db->CreateTable(oracle.schema()).ok());
+    uint64_t counter = 0;
+    AppendNarrow(db.get(), &oracle, {1}, 1024, 0, &counter);
+    REQUIRE(db->Compact().ok());
+    CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) > 0);
+    AppendNarrow(db.get(), &oracle, {1}, 50, 5000, &counter);
+    REQUIRE(db->Flush().ok());
+    // Events older than the tail's newest: a frame of their own.
+    AppendNarrow(db.get(), &oracle, {1}, 20, 2000, &counter);
+    REQUIRE(db->Flush().ok());
+    CHECK(db->HandlesOf("events", 1).size() == 3);
+    CHECK(db->GetStats().tail_folds == 0);
+    // In key order again: folded iff folding is on.
+    AppendNarrow(db.get(), &oracle, {1}, 20, 6000, &counter);
+    REQUIRE(db->Flush().ok());
+    CHECK(db->HandlesOf("events", 1).size() == (fold > 0 ? 3u : 4u));
+    CHECK(db->GetStats().tail_folds == (fold > 0 ? 1u : 0u));
+    for (uint64_t n : {1u, 30u, 1000u, 0u}) (void)ReadChecked(db.get(), oracle, 1, LastN(n));
+    db.reset();
+    db = OpenDb(dir.db(), TestOptions());
+    (void)ReadAll(db.get(), oracle, 1);
+  }
+}
+
 TEST_CASE("with the cache disabled, flushes and merges cache nothing and answers hold") {
   ScratchDir dir;
   Options o = TestOptions();
@@ -293,6 +382,21 @@ TEST_CASE("between the chunks of a flush's index install, reads see each event o
   chunks = 0;
   REQUIRE(db->Flush().ok());
   CHECK(chunks == 3);
+  // The reads between the first flush's chunks cached each user's frame, so
+  // this flush folded each into its new frame, installed in place of the
+  // old one between the reads; so does the next.
+  CHECK(db->GetStats().tail_folds == 3);
+  AppendFor(db.get(), &oracle, {1, 2, 3}, 25, 2000, &counter);
+  events = 495;
+  chunks = 0;
+  REQUIRE(db->Flush().ok());
+  CHECK(chunks == 3);
+  CHECK(db->GetStats().tail_folds == 6);
+  for (uint64_t u : {1, 2, 3}) {
+    const std::vector<BlockHandle> hs = db->HandlesOf("events", u);
+    REQUIRE(hs.size() == 1);
+    CHECK(hs[0].count == 165);
+  }
 }
 
 }  // namespace laser::testing

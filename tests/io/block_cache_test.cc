@@ -12,7 +12,8 @@ namespace laser {
 namespace {
 
 CachedBlock Block(size_t n, uint8_t fill) {
-  return std::make_shared<const std::vector<uint8_t>>(n, fill);
+  const std::vector<uint8_t> bytes(n, fill);
+  return SharedBytes::Copy(bytes);
 }
 
 TEST_CASE("BlockCache: a zero budget disables the cache") {
@@ -33,8 +34,8 @@ TEST_CASE("BlockCache: lookups hit what was inserted and count hits and misses")
   REQUIRE(cache.Insert(7, 4096, Block(100, 0xAB)));
   CachedBlock b = cache.Lookup(7, 4096);
   REQUIRE(b != nullptr);
-  CHECK(b->size() == 100);
-  CHECK((*b)[99] == 0xAB);
+  CHECK(b.size() == 100);
+  CHECK(b.data()[99] == 0xAB);
   CHECK(cache.Lookup(7, 0) == nullptr);
   CHECK(cache.Lookup(8, 4096) == nullptr);
   BlockCacheStats st = cache.stats();
@@ -81,7 +82,7 @@ TEST_CASE("BlockCache: a peek finds a block without counting it or refreshing it
   REQUIRE(cache.Insert(1, 200, Block(100, 'c')));
   CachedBlock a = cache.Peek(1, 0);
   REQUIRE(a != nullptr);
-  CHECK((*a)[0] == 'a');
+  CHECK(a.data()[0] == 'a');
   CHECK(cache.Peek(1, 300) == nullptr);
   CHECK(cache.stats().hits == 0);
   CHECK(cache.stats().misses == 0);
@@ -89,7 +90,7 @@ TEST_CASE("BlockCache: a peek finds a block without counting it or refreshing it
   REQUIRE(cache.Insert(2, 0, Block(100, 'd')));
   CHECK(cache.Peek(1, 0) == nullptr);
   CHECK(cache.Peek(1, 100) != nullptr);
-  CHECK((*a)[0] == 'a');  // the evicted block stays valid for its holder
+  CHECK(a.data()[0] == 'a');  // the evicted block stays valid for its holder
   BlockCache off(0);
   CHECK(off.Peek(1, 0) == nullptr);
 }
@@ -109,7 +110,7 @@ TEST_CASE("BlockCache: a trimmed block serves only lookups that accept its dropp
   CachedBlock t = cache.Lookup(1, 100, 40, &dropped);
   REQUIRE(t != nullptr);
   CHECK(dropped == 40);
-  CHECK((*t)[0] == 't');
+  CHECK(t.data()[0] == 't');
   CHECK(cache.stats().hits == 1);
   // An untrimmed block reports 0 dropped rows to any lookup.
   dropped = 99;
@@ -132,7 +133,7 @@ TEST_CASE("BlockCache: a trimmed block serves only lookups that accept its dropp
   CachedBlock b = cache.Lookup(1, 100, 0, &dropped);
   REQUIRE(b != nullptr);
   CHECK(dropped == 0);
-  CHECK((*b)[0] == 'b');
+  CHECK(b.data()[0] == 'b');
   CHECK(cache.stats().bytes == 300);
 }
 
@@ -142,7 +143,7 @@ TEST_CASE("BlockCache budget accounting: replacement, oversize blocks, erase") {
   REQUIRE(cache.Insert(1, 0, Block(250, 2)));  // replaces, not adds
   CHECK(cache.stats().bytes == 250);
   CHECK(cache.stats().entries == 1);
-  CHECK((*cache.Lookup(1, 0))[0] == 2);
+  CHECK(cache.Lookup(1, 0).data()[0] == 2);
   // Larger than the whole budget: refused, nothing evicted.
   CHECK(!cache.Insert(1, 1, Block(1001, 3)));
   CHECK(cache.stats().bytes == 250);
@@ -170,8 +171,8 @@ TEST_CASE("BlockCache: a block evicted while held stays valid for its holder") {
   CachedBlock held = cache.Lookup(1, 0);
   REQUIRE(cache.Insert(1, 1, Block(100, 8)));
   CHECK(cache.Lookup(1, 0) == nullptr);
-  CHECK(held->size() == 100);
-  CHECK((*held)[50] == 9);
+  CHECK(held.size() == 100);
+  CHECK(held.data()[50] == 9);
 }
 
 TEST_CASE("BlockCache: auto sharding keeps the whole cache within its budget") {
@@ -288,7 +289,7 @@ TEST_CASE("BlockCache matches a reference LRU over a long random run") {
         default: {
           CachedBlock b = cache.Lookup(f, o);
           const int want = model.Lookup(f, o);
-          if ((b == nullptr) != (want < 0) || (b != nullptr && (*b)[0] != want)) ++mismatches;
+          if ((b == nullptr) != (want < 0) || (b != nullptr && b.data()[0] != want)) ++mismatches;
         }
       }
     }
@@ -323,8 +324,8 @@ TEST_CASE("BlockCache is safe under concurrent inserts, lookups and erases") {
           default: {
             ++lookups;
             CachedBlock b = cache.Lookup(file, off);
-            if (b &&
-                (b->size() != 64 + off * 8 || (*b)[0] != static_cast<uint8_t>(file * 64 + off))) {
+            if (b && (b.size() != 64 + off * 8 ||
+                      b.data()[0] != static_cast<uint8_t>(file * 64 + off))) {
               ++wrong;
             }
           }
