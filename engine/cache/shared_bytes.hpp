@@ -65,8 +65,6 @@ class SharedBytes {
 
   explicit operator bool() const { return rep_ != nullptr; }
   bool operator==(std::nullptr_t) const { return rep_ == nullptr; }
-  // Returns true iff both hold the same run (or both are null).
-  bool operator==(const SharedBytes& o) const { return rep_ == o.rep_; }
 
  private:
   struct Rep {

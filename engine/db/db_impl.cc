@@ -622,7 +622,7 @@ Status DBImpl::Append(std::string_view table, const Batch& rows) {
     if (flushing && mem_bytes >= 2 * options_.memtable_bytes) {
       // The background flush is behind: flush here rather than let the
       // memtables grow without bound.
-      return Flush();
+      return FlushForAppend();
     }
     RequestFlush();
   }

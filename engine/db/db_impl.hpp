@@ -162,8 +162,12 @@ class DBImpl final : public DB {
   Result<Batch> Normalize(const TableSchema& schema, const Batch& rows) const;
 
   // --- maintenance (REQUIRES maint_mu_) ---
-  Status FlushLocked();
-  Status FlushImmutableLocked();
+  // fold_tails: whether the flush may fold read users' tails (FoldableTail).
+  Status FlushLocked(bool fold_tails = true);
+  Status FlushImmutableLocked(bool fold_tails);
+  // The flush an append does itself when the background flush is behind:
+  // no folds, as its caller waits.
+  Status FlushForAppend();
   Status EnsureSegmentLocked();
   // Appends frames; on error the active segment is abandoned (its committed
   // prefix stays valid). If `frame` is non-null it receives the frame's bytes
@@ -180,11 +184,11 @@ class DBImpl final : public DB {
   // returns last's header. That takes a frame with events, fewer than
   // tuning_.fold_tail_events, cached whole, with keys up to the first new
   // row's, whose rows and the new ones fit one block. Otherwise returns
-  // nullopt and leaves *rows alone. An error iff the cached frame does not
-  // decode.
-  Result<std::optional<segment::FrameHeader>> FoldableTail(const TableSchema& schema,
-                                                           uint32_t table_id, uint64_t user,
-                                                           const BlockHandle& last, Batch* rows);
+  // nullopt and leaves *rows alone (a cached frame that does not decode,
+  // a bug, leaves the cache).
+  std::optional<segment::FrameHeader> FoldableTail(const TableSchema& schema, uint32_t table_id,
+                                                   uint64_t user, const BlockHandle& last,
+                                                   Batch* rows);
   struct FlushedHotUser {
     uint32_t table_id;
     uint64_t user;

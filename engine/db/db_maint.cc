@@ -248,8 +248,13 @@ Status DBImpl::Flush() {
   return FlushLocked();
 }
 
-Status DBImpl::FlushLocked() {
-  if (imm_ != nullptr) LASER_RETURN_IF_ERROR(FlushImmutableLocked());
+Status DBImpl::FlushForAppend() {
+  std::lock_guard<std::mutex> m(maint_mu_);
+  return FlushLocked(/*fold_tails=*/false);
+}
+
+Status DBImpl::FlushLocked(bool fold_tails) {
+  if (imm_ != nullptr) LASER_RETURN_IF_ERROR(FlushImmutableLocked(fold_tails));
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
     if (mem_->NumEvents() == 0) return Status::OK();
@@ -260,14 +265,16 @@ Status DBImpl::FlushLocked() {
     mem_ = std::make_shared<MemTable>();
   }));
   imm_wal_boundary_ = boundary;
-  return FlushImmutableLocked();
+  return FlushImmutableLocked(fold_tails);
 }
 
-Status DBImpl::FlushImmutableLocked() {
+Status DBImpl::FlushImmutableLocked(bool fold_tails) {
   const std::shared_ptr<MemTable> imm = imm_;
+  std::shared_ptr<const MemTable> next;  // the memtable taking appends meanwhile
   std::map<uint32_t, TableSchema> schemas;
   {
     std::shared_lock<std::shared_mutex> l(state_mu_);
+    next = mem_;
     for (const auto& [name, t] : tables_) schemas[t->id] = *t->schema;
   }
   struct Added {
@@ -309,10 +316,14 @@ Status DBImpl::FlushImmutableLocked() {
       // The first frame written retires the folded one (and what it
       // retired), as a merge's first frame retires its suffix.
       uint64_t replaces_lo = 0, replaces_hi = 0;
-      if (hot) {
-        LASER_ASSIGN_OR_RETURN(std::optional<segment::FrameHeader> fh,
-                               FoldableTail(schema, a.table_id, a.user, *last, &rows));
-        if (fh) {
+      // A fold re-encodes the user's older tail besides its new rows (about
+      // as much work again as the flush itself). Once the appends have
+      // filled the next memtable's budget while this one is written, the
+      // flush is behind them and folds stop: they would bring the appends'
+      // inline flush sooner, a stall of seconds.
+      if (hot && fold_tails && next->ApproximateBytes() < options_.memtable_bytes) {
+        if (const std::optional<segment::FrameHeader> fh =
+                FoldableTail(schema, a.table_id, a.user, *last, &rows)) {
           a.folded = last;
           replaces_lo = fh->replaces_lo != 0 ? fh->replaces_lo : fh->write_id;
           replaces_hi = fh->write_id;
@@ -423,30 +434,36 @@ Status DBImpl::FlushImmutableLocked() {
   return Status::OK();
 }
 
-Result<std::optional<segment::FrameHeader>> DBImpl::FoldableTail(const TableSchema& schema,
-                                                                 uint32_t table_id, uint64_t user,
-                                                                 const BlockHandle& last,
-                                                                 Batch* rows) {
+std::optional<segment::FrameHeader> DBImpl::FoldableTail(const TableSchema& schema,
+                                                         uint32_t table_id, uint64_t user,
+                                                         const BlockHandle& last, Batch* rows) {
   const uint64_t limit = tuning_.fold_tail_events;
   const std::vector<int64_t>& keys = rows->columns[schema.order_key].ints;
   // Only a short frame, cached whole, that the new rows follow in key order
   // (so that the result is sorted and stays one block).
   if (limit == 0 || last.count == 0 || last.count >= limit || keys.empty() ||
       last.count + rows->num_rows() > compaction::kBlockEvents || last.last_key > keys.front()) {
-    return std::optional<segment::FrameHeader>();
+    return std::nullopt;
   }
   const CachedBlock frame = cache_->Peek(last.segment, last.offset);
-  if (frame == nullptr) return std::optional<segment::FrameHeader>();
-  LASER_ASSIGN_OR_RETURN(segment::FrameHeader hdr, CheckFrame(frame.span(), last, table_id, user));
+  if (frame == nullptr) return std::nullopt;
+  Result<segment::FrameHeader> hdr = CheckFrame(frame.span(), last, table_id, user);
   Batch folded;
   rowcodec::InitProjection(schema, rowcodec::AllColumns(schema), &folded);
-  LASER_RETURN_IF_ERROR(format::DecodeBlockInto(
-      schema,
-      std::span<const uint8_t>(frame.data() + segment::kFrameHeaderSize, hdr.payload_length),
-      AllColumnsInt(schema), 0, &folded));
+  if (!hdr.ok() ||
+      !format::DecodeBlockInto(
+           schema,
+           std::span<const uint8_t>(frame.data() + segment::kFrameHeaderSize, hdr->payload_length),
+           AllColumnsInt(schema), 0, &folded)
+           .ok()) {
+    // Not a flush's failure: the frame stays, and the next read goes to the
+    // disk, which verifies it.
+    cache_->Erase(last.segment, last.offset);
+    return std::nullopt;
+  }
   compaction::AppendRows(*rows, &folded);
   *rows = std::move(folded);
-  return std::optional<segment::FrameHeader>(hdr);
+  return *hdr;
 }
 
 void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schemas,
