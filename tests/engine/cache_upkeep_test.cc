@@ -330,6 +330,50 @@ TEST_CASE("a fold waits for a tail in key order, and can be turned off") {
   }
 }
 
+TEST_CASE("the flush an append does itself, behind the background, folds nothing") {
+  ScratchDir dir;
+  Oracle oracle(NarrowSchema());
+  uint64_t counter = 0;
+  {
+    auto db = OpenDb(dir.db(), TestOptions());
+    REQUIRE(db->CreateTable(oracle.schema()).ok());
+    AppendNarrow(db.get(), &oracle, {1, 2}, 2048, 0, &counter);
+    REQUIRE(db->Compact().ok());
+  }
+  // A budget of four arena blocks: small appends stay below it.
+  Options o = TestOptions();
+  o.memtable_bytes = 256u << 10;
+  FaultInjectionEnv env(Env::Default());
+  auto db = OpenDb(dir.db(), o, &env);
+  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) > 0);
+  AppendNarrow(db.get(), &oracle, {1, 2}, 30, 5000, &counter);
+  REQUIRE(db->Flush().ok());
+  REQUIRE(db->HandlesOf("events", 1).size() == 3);  // the extent's two blocks and a tail
+  // A flush that fails leaves its memtable immutable, as one still being
+  // flushed in the background would be.
+  AppendNarrow(db.get(), &oracle, {1, 2}, 30, 6000, &counter);
+  env.SetSyncError(true);
+  CHECK(!db->Flush().ok());
+  env.Reset();
+  // 30 more events of user 1, then an append of user 2's past twice the
+  // budget: the appender flushes both memtables itself, and user 1's
+  // tails, short and cached, are not folded (the immutable memtable's
+  // flush is behind the appends; the other is the appender's own).
+  AppendNarrow(db.get(), &oracle, {1}, 30, 7000, &counter);
+  AppendNarrow(db.get(), &oracle, {2}, 16000, 7000, &counter);
+  CHECK(db->GetStats().memtable_bytes < o.memtable_bytes);  // flushed, both
+  CHECK(db->GetStats().tail_folds == 0);
+  CHECK(db->HandlesOf("events", 1).size() == 5);
+  (void)ReadChecked(db.get(), oracle, 1, LastN(1000));
+  // An explicit flush folds again.
+  const size_t before = db->HandlesOf("events", 1).size();
+  AppendNarrow(db.get(), &oracle, {1, 2}, 30, 21000, &counter);
+  REQUIRE(db->Flush().ok());
+  CHECK(db->GetStats().tail_folds == 1);
+  CHECK(db->HandlesOf("events", 1).size() == before);
+  for (uint64_t u : {1, 2}) (void)ReadAll(db.get(), oracle, u);
+}
+
 TEST_CASE("with the cache disabled, flushes and merges cache nothing and answers hold") {
   ScratchDir dir;
   Options o = TestOptions();
