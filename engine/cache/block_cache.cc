@@ -232,8 +232,15 @@ CachedBlock BlockCache::Peek(uint64_t file_id, uint64_t offset, uint32_t max_dro
   return s.slots[e].block;
 }
 
-bool BlockCache::Contains(uint64_t file_id, uint64_t offset) const {
-  return Peek(file_id, offset, UINT32_MAX) != nullptr;
+bool BlockCache::Contains(uint64_t file_id, uint64_t offset, uint32_t* dropped) const {
+  if (!enabled()) return false;
+  Shard& s = ShardFor(file_id, offset);
+  const uint32_t hash = static_cast<uint32_t>(Mix(file_id, offset));
+  std::lock_guard<std::mutex> l(s.mu);
+  const uint32_t e = s.Find(Key{file_id, offset}, hash);
+  if (e == Shard::kNone) return false;
+  if (dropped != nullptr) *dropped = s.slots[e].dropped;
+  return true;
 }
 
 bool BlockCache::Erase(uint64_t file_id, uint64_t offset) {

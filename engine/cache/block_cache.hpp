@@ -62,10 +62,12 @@ class BlockCache {
   // rewrite, which needs the whole block: max_dropped 0).
   CachedBlock Peek(uint64_t file_id, uint64_t offset, uint32_t max_dropped = 0,
                    uint32_t* dropped = nullptr) const;
-  // Returns true iff (file_id, offset) is cached, whole or trimmed. Counts
-  // neither a hit nor a miss and leaves the LRU order alone: a probe for the
-  // engine's own upkeep (is this user's data hot?), not a read.
-  bool Contains(uint64_t file_id, uint64_t offset) const;
+  // Returns true iff (file_id, offset) is cached, whole or trimmed; then
+  // *dropped (if given) is its count of dropped rows. Counts neither a hit
+  // nor a miss and leaves the LRU order alone: a probe for the engine's own
+  // upkeep (is this user's data hot?), not a read. Unlike Peek it does not
+  // pin the block, so it does not touch the block's memory.
+  bool Contains(uint64_t file_id, uint64_t offset, uint32_t* dropped = nullptr) const;
 
   // Drops (file_id, offset); returns true iff it was cached.
   bool Erase(uint64_t file_id, uint64_t offset);

@@ -505,13 +505,17 @@ void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schema
         const uint32_t beyond = compaction::RowsBeyondNewest(h.count, newer, keep);
         newer += h.count;
         if (h.count == 0) continue;
-        const CachedBlock frame = cache_->Peek(h.segment, h.offset, UINT32_MAX, &dropped);
-        if (frame == nullptr) continue;
+        // Decided before the frame is pinned: most blocks need no trim, and
+        // pinning one touches its memory (a cache miss per user per flush).
+        if (!cache_->Contains(h.segment, h.offset, &dropped)) continue;
         if (beyond == h.count) {
           cache_->Erase(h.segment, h.offset);
           continue;
         }
         if (beyond < dropped + kMinDrop) continue;
+        // A read may have replaced the entry since.
+        const CachedBlock frame = cache_->Peek(h.segment, h.offset, UINT32_MAX, &dropped);
+        if (frame == nullptr || beyond < dropped + kMinDrop) continue;
         Result<std::vector<uint8_t>> trimmed =
             compaction::TrimFrame(schema->second, frame.span(), beyond - dropped);
         if (!trimmed.ok()) {

@@ -122,6 +122,14 @@ TEST_CASE("BlockCache: a trimmed block serves only lookups that accept its dropp
   CHECK(cache.Contains(1, 100));
   CHECK(cache.Contains(1, 200));
   CHECK(!cache.Contains(1, 300));
+  dropped = 99;
+  CHECK(cache.Contains(1, 100, &dropped));
+  CHECK(dropped == 40);
+  CHECK(cache.Contains(1, 200, &dropped));
+  CHECK(dropped == 0);
+  const BlockCacheStats probed = cache.stats();
+  CHECK(probed.hits == 2);
+  CHECK(probed.misses == 2);
   // Upkeep that takes a trimmed block learns how many rows it dropped.
   dropped = 99;
   REQUIRE(cache.Peek(1, 100, UINT32_MAX, &dropped) != nullptr);
