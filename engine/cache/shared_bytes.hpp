@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <span>
 #include <utility>
@@ -30,8 +31,8 @@ class SharedBytes {
     void* mem = ::operator new(sizeof(Rep) + n);
     Rep* rep = new (mem) Rep{1, n};
     uint8_t* dst = reinterpret_cast<uint8_t*>(rep + 1);
-    if (!a.empty()) __builtin_memcpy(dst, a.data(), a.size());
-    if (!b.empty()) __builtin_memcpy(dst + a.size(), b.data(), b.size());
+    if (!a.empty()) std::memcpy(dst, a.data(), a.size());
+    if (!b.empty()) std::memcpy(dst + a.size(), b.data(), b.size());
     return SharedBytes(rep);
   }
   static SharedBytes Copy(std::span<const uint8_t> bytes) { return Concat(bytes); }
