@@ -578,14 +578,15 @@ class LaserSystem : public System {
     char buf[512];
     std::snprintf(buf, sizeof buf,
                   "Laser: I/O backend %s%s%s; block cache hits %llu, misses %llu; index %.1f MiB "
-                  "for %llu blocks; merges %llu",
+                  "for %llu blocks; merges %llu; tail folds %llu",
                   st.io_backend.c_str(), st.io_fallback_reason.empty() ? "" : " (fallback: ",
                   st.io_fallback_reason.empty() ? "" : (st.io_fallback_reason + ")").c_str(),
                   static_cast<unsigned long long>(st.cache_hits),
                   static_cast<unsigned long long>(st.cache_misses),
                   static_cast<double>(st.index_bytes) / 1048576.0,
                   static_cast<unsigned long long>(st.index_entries),
-                  static_cast<unsigned long long>(st.merges));
+                  static_cast<unsigned long long>(st.merges),
+                  static_cast<unsigned long long>(st.tail_folds));
     return buf;
   }
 
