@@ -178,7 +178,6 @@ class DBImpl final : public DB {
   // null frames are skipped) and empties *frames. For frames written by a committed flush or merge
   // whose user is being read: its next read finds them without a disk read.
   void CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames);
-  // A user whose new frames a flush cached, and how many it wrote.
   // Iff a flush may fold `last`, the user's last frame, into the frame it
   // writes for the user's new `rows`: prepends last's rows to *rows and
   // returns last's header. That takes a frame with events, fewer than
@@ -189,6 +188,7 @@ class DBImpl final : public DB {
   std::optional<segment::FrameHeader> FoldableTail(const TableSchema& schema, uint32_t table_id,
                                                    uint64_t user, const BlockHandle& last,
                                                    Batch* rows);
+  // A user whose new frames a flush cached, and how many it wrote.
   struct FlushedHotUser {
     uint32_t table_id;
     uint64_t user;
