@@ -69,6 +69,11 @@ class BlockCache {
   // pin the block, so it does not touch the block's memory.
   bool Contains(uint64_t file_id, uint64_t offset, uint32_t* dropped = nullptr) const;
 
+  // Starts loading the slot a Lookup of (file_id, offset) probes first, so
+  // that its latency overlaps the caller's other work. A hint: no effect on
+  // any result or counter, and no lock taken.
+  void Prefetch(uint64_t file_id, uint64_t offset) const;
+
   // Drops (file_id, offset); returns true iff it was cached.
   bool Erase(uint64_t file_id, uint64_t offset);
 

@@ -16,6 +16,9 @@ namespace {
 
 // Adjacent frames are read with one request up to this many bytes.
 constexpr uint64_t kMaxCoalescedBytes = 16u << 20;
+// A short read prefetches the cache slots of each user's newest this many
+// frames: a warm last-N read usually wants the extent and a tail frame or two.
+constexpr size_t kPrefetchFrames = 3;
 
 std::optional<int64_t> MaxOpt(std::optional<int64_t> a, std::optional<int64_t> b) {
   if (!a) return b;
@@ -470,6 +473,14 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
       AddFilesLocked(state[i].handles, &files);
     }
   }
+  // A short read usually wants a user's newest frames: their cache slots
+  // load while the memtables are read.
+  for (size_t i = 0; i < users.size() && i < ReadScratch::kMaxUsers; ++i) {
+    const std::vector<BlockHandle>& hs = state[i].handles;
+    for (size_t k = hs.size(); k > 0 && k + kPrefetchFrames > hs.size(); --k) {
+      cache_->Prefetch(hs[k - 1].segment, hs[k - 1].offset);
+    }
+  }
   const TableSchema& schema = *schema_ptr;
   // The projection, plus the order key when it is not projected (needed to
   // merge and filter; dropped at the end).
@@ -524,12 +535,13 @@ Status DBImpl::ReadUsers(std::string_view table, std::span<const uint64_t> users
     std::vector<MemTable::Event>& mev = state[i].mem_events;
     // Rows of imm whose blocks the index holds already are read from those.
     const bool imm_in_index = imm_installed && std::make_pair(table_id, users[i]) <= *imm_installed;
-    for (const MemTable* m : {imm_in_index ? nullptr : imm.get(), mem.get()}) {
-      if (m == nullptr || m->NumUsers() == 0) continue;
-      // Only the newest `limit` of each memtable can be among the newest
-      // `limit` of all.
-      m->CollectUser(table_id, users[i], lo, hi, limit, &mev);
+    const MemTable* tables[2] = {imm_in_index ? nullptr : imm.get(), mem.get()};
+    for (const MemTable*& m : tables) {
+      if (m != nullptr && m->NumUsers() == 0) m = nullptr;
     }
+    // Only the newest `limit` of each memtable can be among the newest
+    // `limit` of all.
+    MemTable::CollectUserFrom(tables, table_id, users[i], lo, hi, limit, &mev);
     const std::vector<BlockHandle>& hs = state[i].handles;
     std::vector<size_t>& cand = state[i].chosen;
     for (size_t k = 0; k < hs.size(); ++k) {

@@ -206,6 +206,40 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
   }
 }
 
+void MemTable::PrefetchGroup(uint32_t table_id, uint64_t user) const {
+  const GroupTable* t = table_.load(std::memory_order_acquire);
+  if (t == nullptr) return;
+  // The first slot of this user is almost always its group: FindGroup
+  // confirms the table once the line is here.
+  for (size_t i = SlotOf(table_id, user, t->mask);; i = (i + 1) & t->mask) {
+    const Slot& slot = t->slots[i];
+    const Group* g = slot.group.load(std::memory_order_acquire);
+    if (g == nullptr) return;
+    if (slot.user == user) {
+      __builtin_prefetch(g);
+      return;
+    }
+  }
+}
+
+void MemTable::PrefetchChunks(const Group* g) {
+  // A chunk's capacity follows from its place in the log (AppendToLog), so
+  // its records can be requested together with its header instead of after
+  // it. Every chunk but the last is full; the last is requested whole too,
+  // as its fill is in the header this is meant not to wait for. Entry 0 was
+  // set before g was published; the others are hints, read without order.
+  size_t capacity = kFirstChunkBytes;
+  for (const std::atomic<Chunk*>& entry : g->chunks) {
+    const Chunk* c = entry.load(std::memory_order_relaxed);
+    if (c == nullptr) break;
+    const char* p = reinterpret_cast<const char*>(c);
+    for (size_t off = 0; off < sizeof(Chunk) + capacity; off += kCacheLine) {
+      __builtin_prefetch(p + off);
+    }
+    capacity = std::min(capacity * 2, kMaxChunkBytes);
+  }
+}
+
 void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
                              std::optional<int64_t> max_key, uint64_t last_n,
                              std::vector<Event>* out) {
@@ -219,13 +253,6 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
   };
   thread_local std::vector<Piece> pieces;
   pieces.clear();
-  // Only a hint: the walk below finds the same chunks by their links, in
-  // cache by then. Entry 0 was set before g was published.
-  for (const std::atomic<Chunk*>& entry : g->chunks) {
-    const Chunk* c = entry.load(std::memory_order_relaxed);
-    if (c == nullptr) break;
-    __builtin_prefetch(c);
-  }
   uint64_t total = 0;
   for (const Chunk* c = g->chunks[0].load(std::memory_order_relaxed); c != nullptr;) {
     const Chunk* next = c->next.load(std::memory_order_acquire);
@@ -315,7 +342,30 @@ void MemTable::CollectUser(uint32_t table_id, uint64_t user, std::optional<int64
                            std::optional<int64_t> max_key, uint64_t last_n,
                            std::vector<Event>* out) const {
   const Group* g = FindGroup(table_id, user);
-  if (g != nullptr) CollectEvents(g, min_key, max_key, last_n, out);
+  if (g == nullptr) return;
+  PrefetchChunks(g);
+  CollectEvents(g, min_key, max_key, last_n, out);
+}
+
+void MemTable::CollectUserFrom(std::span<const MemTable* const> tables, uint32_t table_id,
+                               uint64_t user, std::optional<int64_t> min_key,
+                               std::optional<int64_t> max_key, uint64_t last_n,
+                               std::vector<Event>* out) {
+  assert(tables.size() <= kMaxCollectTables);
+  // Each step requests what the next one reads, for every table, before any
+  // table takes that next step.
+  for (const MemTable* m : tables) {
+    if (m != nullptr) m->PrefetchGroup(table_id, user);
+  }
+  const Group* groups[kMaxCollectTables] = {};
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (tables[i] == nullptr) continue;
+    groups[i] = tables[i]->FindGroup(table_id, user);
+    if (groups[i] != nullptr) PrefetchChunks(groups[i]);
+  }
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (groups[i] != nullptr) CollectEvents(groups[i], min_key, max_key, last_n, out);
+  }
 }
 
 std::vector<uint64_t> MemTable::ListUsers(uint32_t table_id, std::optional<uint64_t> after,
@@ -353,7 +403,9 @@ void MemTable::GroupIterator::Next() {
 void MemTable::GroupIterator::Load() {
   entries_.clear();
   group_ = it_.Valid() ? static_cast<const Group*>(it_.key()) : nullptr;
-  if (group_ != nullptr) CollectEvents(group_, std::nullopt, std::nullopt, 0, &entries_);
+  if (group_ == nullptr) return;
+  PrefetchChunks(group_);
+  CollectEvents(group_, std::nullopt, std::nullopt, 0, &entries_);
 }
 
 Status MemTable::GroupIterator::AppendRows(const TableSchema& schema,

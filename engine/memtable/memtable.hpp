@@ -146,6 +146,17 @@ class MemTable {
   void CollectUser(uint32_t table_id, uint64_t user, std::optional<int64_t> min_key,
                    std::optional<int64_t> max_key, uint64_t last_n, std::vector<Event>* out) const;
 
+  // Appends to *out the events that CollectUser on each of `tables`, in
+  // turn, would append. The same result, but the memory of every table's
+  // group is requested before any is walked, so that the reader waits for
+  // the tables' cache misses once instead of once per table. REQUIRES
+  // tables.size() <= kMaxCollectTables; null entries are skipped.
+  static constexpr size_t kMaxCollectTables = 4;
+  static void CollectUserFrom(std::span<const MemTable* const> tables, uint32_t table_id,
+                              uint64_t user, std::optional<int64_t> min_key,
+                              std::optional<int64_t> max_key, uint64_t last_n,
+                              std::vector<Event>* out);
+
   // Up to `limit` distinct users of table_id with at least one event here,
   // ascending, each > *after when given.
   std::vector<uint64_t> ListUsers(uint32_t table_id, std::optional<uint64_t> after,
@@ -190,6 +201,11 @@ class MemTable {
  private:
   // The group of (table_id, user), or nullptr. Safe for readers.
   const Group* FindGroup(uint32_t table_id, uint64_t user) const;
+  // Hints that start loading memory a read of (table_id, user) will wait
+  // for: the group's line (through the user's hash slot, before FindGroup
+  // confirms the table); then, given the group, its chunks. Safe for readers.
+  void PrefetchGroup(uint32_t table_id, uint64_t user) const;
+  static void PrefetchChunks(const Group* g);
   // Appends to *out g's events with min_key <= order_key < max_key, in
   // (order_key, seq) order; with last_n > 0 only the newest last_n of them.
   // Safe for readers.

@@ -95,6 +95,24 @@ TEST_CASE("BlockCache: a peek finds a block without counting it or refreshing it
   CHECK(off.Peek(1, 0) == nullptr);
 }
 
+TEST_CASE("BlockCache: a prefetch counts nothing and leaves the LRU order alone") {
+  BlockCache cache(300, 0);
+  REQUIRE(cache.Insert(1, 0, Block(100, 'a')));
+  REQUIRE(cache.Insert(1, 100, Block(100, 'b')));
+  REQUIRE(cache.Insert(1, 200, Block(100, 'c')));
+  cache.Prefetch(1, 0);    // cached
+  cache.Prefetch(7, 700);  // absent
+  CHECK(cache.stats().hits == 0);
+  CHECK(cache.stats().misses == 0);
+  // (1, 0) is still the least recently used.
+  REQUIRE(cache.Insert(2, 0, Block(100, 'd')));
+  CHECK(cache.Peek(1, 0) == nullptr);
+  CHECK(cache.Peek(1, 100) != nullptr);
+  BlockCache off(0);
+  off.Prefetch(1, 0);
+  CHECK(off.stats().misses == 0);
+}
+
 TEST_CASE("BlockCache: a trimmed block serves only lookups that accept its dropped rows") {
   BlockCache cache(300, 0);
   REQUIRE(cache.Insert(1, 0, Block(100, 'a')));
@@ -331,6 +349,8 @@ TEST_CASE("BlockCache is safe under concurrent inserts, lookups and erases") {
             break;
           default: {
             ++lookups;
+            // Beside inserts that regrow the shard's table, without its lock.
+            cache.Prefetch(file, off);
             CachedBlock b = cache.Lookup(file, off);
             if (b && (b.size() != 64 + off * 8 ||
                       b.data()[0] != static_cast<uint8_t>(file * 64 + off))) {
