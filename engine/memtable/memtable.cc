@@ -275,8 +275,9 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
   while (first < pieces.size() && skip >= pieces[first].count) skip -= pieces[first++].count;
   // The walk below finds each record's start from the one before, so its
   // loads would miss one after another on a cold group; prefetching every
-  // line it will read lets those misses overlap.
-  for (size_t i = first; i < pieces.size(); ++i) {
+  // line it will read lets those misses overlap. The chunks the directory
+  // lists were requested already (PrefetchChunks).
+  for (size_t i = std::max(first, kChunkDirectory); i < pieces.size(); ++i) {
     const char* p = pieces[i].chunk->data();
     for (uint64_t off = 0; off < pieces[i].bytes; off += kCacheLine) __builtin_prefetch(p + off);
   }

@@ -208,7 +208,8 @@ class MemTable {
   static void PrefetchChunks(const Group* g);
   // Appends to *out g's events with min_key <= order_key < max_key, in
   // (order_key, seq) order; with last_n > 0 only the newest last_n of them.
-  // Safe for readers.
+  // Safe for readers. Callers request g's chunks first (PrefetchChunks): the
+  // walk prefetches only the chunks the directory does not list.
   static void CollectEvents(const Group* g, std::optional<int64_t> min_key,
                             std::optional<int64_t> max_key, uint64_t last_n,
                             std::vector<Event>* out);
