@@ -129,6 +129,142 @@ void* ResizeLane(Op op, void* lane, size_t n, size_t at) {
   return nullptr;
 }
 
+// The packed form's first byte (row_codec.hpp).
+constexpr uint8_t kPackedNarrow = 0;
+constexpr uint8_t kPackedWide = 1;
+constexpr size_t kMaxPackedColumns = 127;
+
+// Bytes a packed row gives a value of type t, or 0 for STRING (never packed).
+size_t PackedWidth(Type t, bool wide) {
+  switch (t) {
+    case Type::kBool:
+    case Type::kI8:
+    case Type::kU8:
+      return 1;
+    case Type::kI16:
+    case Type::kU16:
+      return 2;
+    case Type::kI32:
+    case Type::kU32:
+    case Type::kF32:
+      return 4;
+    case Type::kF64:
+      return 8;
+    case Type::kI64:
+    case Type::kU64:
+    case Type::kTimestamp:
+    case Type::kEnum:
+      return wide ? 8 : 4;
+    case Type::kString:
+      return 0;
+  }
+  return 0;
+}
+
+// What PackRow did: a packed row's length (> 0), or one of these.
+constexpr ptrdiff_t kNeedsWide = 0;      // a 64-bit integer needs 8 bytes
+constexpr ptrdiff_t kNeedsGeneral = -1;  // a NULL, a STRING or a value out of range
+
+// Stores v at p as a T iff it fits one (its low bytes, little endian: the
+// engine targets little-endian hosts).
+template <typename T, typename V>
+[[gnu::always_inline]] inline bool StoreIfFits(V v, char** p) {
+  const T x = static_cast<T>(v);
+  if (static_cast<V>(x) != v) return false;
+  std::memcpy(*p, &x, sizeof(T));
+  *p += sizeof(T);
+  return true;
+}
+
+// Writes row `row` in the packed form (narrow unless `wide`) at p, which
+// has room for 2 + 8 * (n - 2) bytes; returns its length, kNeedsWide or
+// kNeedsGeneral. One pass over the row: the common case, a narrow row, is
+// checked and written together.
+ptrdiff_t PackRow(const TableSchema& schema, const Batch& rows, size_t row, bool wide, char* p) {
+  const size_t n = schema.columns.size();
+  char* const start = p;
+  *p++ = static_cast<char>(wide ? kPackedWide : kPackedNarrow);
+  *p++ = static_cast<char>(n);
+  for (size_t c = 0; c < n; ++c) {
+    if (IsKey(schema, c)) continue;
+    const ColumnVector& col = rows.columns[c];
+    if (col.IsNull(row)) return kNeedsGeneral;
+    bool fits = true;
+    switch (col.type) {
+      case Type::kBool:
+      case Type::kI8:
+        fits = StoreIfFits<int8_t>(col.ints[row], &p);
+        break;
+      case Type::kI16:
+        fits = StoreIfFits<int16_t>(col.ints[row], &p);
+        break;
+      case Type::kI32:
+        fits = StoreIfFits<int32_t>(col.ints[row], &p);
+        break;
+      case Type::kU8:
+        fits = StoreIfFits<uint8_t>(col.uints[row], &p);
+        break;
+      case Type::kU16:
+        fits = StoreIfFits<uint16_t>(col.uints[row], &p);
+        break;
+      case Type::kU32:
+        fits = StoreIfFits<uint32_t>(col.uints[row], &p);
+        break;
+      case Type::kI64:
+      case Type::kTimestamp:
+      case Type::kEnum:
+        if (wide) {
+          StoreIfFits<int64_t>(col.ints[row], &p);
+        } else if (!StoreIfFits<int32_t>(col.ints[row], &p)) {
+          return kNeedsWide;
+        }
+        break;
+      case Type::kU64:
+        if (wide) {
+          StoreIfFits<uint64_t>(col.uints[row], &p);
+        } else if (!StoreIfFits<uint32_t>(col.uints[row], &p)) {
+          return kNeedsWide;
+        }
+        break;
+      case Type::kF32: {
+        const float x = static_cast<float>(col.floats[row]);
+        std::memcpy(p, &x, 4);
+        p += 4;
+        break;
+      }
+      case Type::kF64:
+        std::memcpy(p, &col.floats[row], 8);
+        p += 8;
+        break;
+      case Type::kString:
+        return kNeedsGeneral;
+    }
+    if (!fits) return kNeedsGeneral;
+  }
+  return p - start;
+}
+
+// Loads a packed value of `width` bytes at p, sign-extended iff is_signed.
+uint64_t LoadLow(const char* p, size_t width, bool is_signed) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, width);  // the engine targets little-endian hosts
+  if (is_signed && width < 8) {
+    const unsigned shift = static_cast<unsigned>(64 - 8 * width);
+    v = static_cast<uint64_t>(static_cast<int64_t>(v << shift) >> shift);
+  }
+  return v;
+}
+
+// dst[k] = the Src value at byte `off` of rows[k], for every row.
+template <typename Src, typename Dst>
+void Gather(std::span<const EncodedRow> rows, size_t off, Dst* dst) {
+  for (size_t k = 0; k < rows.size(); ++k) {
+    Src v;
+    std::memcpy(&v, rows[k].row.data() + off, sizeof(Src));
+    dst[k] = static_cast<Dst>(v);
+  }
+}
+
 Status Malformed(size_t offset, const char* what) {
   return Status::Corruption("memtable row: " + std::string(what) + " at byte " +
                             std::to_string(offset));
@@ -139,6 +275,18 @@ Status Malformed(size_t offset, const char* what) {
 void EncodeRow(const TableSchema& schema, const Batch& rows, size_t row, std::string* out) {
   const size_t n = schema.columns.size();
   assert(rows.num_columns() == n && row < rows.num_rows());
+  if (n <= kMaxPackedColumns) {
+    const size_t start = out->size();
+    out->resize(start + 2 + 8 * (n - 2));
+    ptrdiff_t len = PackRow(schema, rows, row, /*wide=*/false, out->data() + start);
+    if (len == kNeedsWide) len = PackRow(schema, rows, row, /*wide=*/true, out->data() + start);
+    assert(len != kNeedsWide);
+    if (len > 0) {
+      out->resize(start + static_cast<size_t>(len));
+      return;
+    }
+    out->resize(start);
+  }
   coding::PutVarint(out, n);
   const size_t bitmap_at = out->size();
   out->append((n - 2 + 7) / 8, '\0');
@@ -266,21 +414,120 @@ Status RowDecoder::DecodeRows(uint64_t user, std::span<const EncodedRow> rows, B
     }
   }
   size_t i = 0;
-  bool stored_path = true;
+  bool fast = true;
   while (i < rows.size()) {
-    if (stored_path) {
-      const size_t taken = DecodeStored(user, rows.subspan(i), sinks, out);
+    if (fast) {
+      // Runs of packed rows and of common-shape general rows, in any order.
+      size_t taken = 0, step = 0;
+      do {
+        step = DecodePacked(user, rows.subspan(i), sinks, out);
+        if (step == 0) step = DecodeStored(user, rows.subspan(i), sinks, out);
+        i += step;
+        taken += step;
+      } while (step > 0 && i < rows.size());
+      if (i == rows.size()) break;
       // A table whose rows often have NULLs would otherwise pay a failed
       // attempt for every row.
-      stored_path = taken > 0;
-      i += taken;
-      if (i == rows.size()) break;
+      fast = taken > 0;
     }
     const EncodedRow& r = rows[i++];
     Status s = DecodeOne(user, r.order_key, r.row, out, sinks);
     if (!s.ok()) return s.WithContext("seq " + std::to_string(r.seq));
   }
   return Status::OK();
+}
+
+size_t RowDecoder::DecodePacked(uint64_t user, std::span<const EncodedRow> rows, void* const* sinks,
+                                Batch* out) const {
+  const size_t n = schema_.columns.size();
+  const std::string_view head = rows.front().row;
+  if (n > kMaxPackedColumns || head.size() < 2 || static_cast<uint8_t>(head[0]) > kPackedWide ||
+      static_cast<uint8_t>(head[1]) != n) {
+    return 0;
+  }
+  const bool wide = static_cast<uint8_t>(head[0]) == kPackedWide;
+  // Where each column's value sits; every row of the run has this layout.
+  uint16_t off[kMaxPackedColumns];
+  size_t size = 2;
+  for (size_t c = 0; c < n; ++c) {
+    if (first_[c] >= 0 && sinks[c] == nullptr) return 0;
+    const Op op = static_cast<Op>(ops_[c]);
+    if (op == Op::kPartitionKey || op == Op::kOrderKey) continue;
+    const size_t width = PackedWidth(schema_.columns[c].type, wide);
+    if (width == 0) return 0;  // a STRING column: no row of it is packed
+    off[c] = static_cast<uint16_t>(size);
+    size += width;
+  }
+  size_t m = 0;
+  while (m < rows.size() && rows[m].row.size() == size && rows[m].row[0] == head[0] &&
+         rows[m].row[1] == head[1]) {
+    ++m;
+  }
+  if (m == 0) return 0;  // the first row's size is wrong: DecodeOne says so
+  const std::span<const EncodedRow> run = rows.first(m);
+  const size_t before = out->num_rows();
+  for (size_t c = 0; c < n; ++c) {
+    if (first_[c] < 0) continue;
+    const Op op = static_cast<Op>(ops_[c]);
+    void* lane = ResizeLane(op, sinks[c], before + m, before);
+    auto* ints = static_cast<int64_t*>(lane);
+    auto* uints = static_cast<uint64_t*>(lane);
+    auto* floats = static_cast<double*>(lane);
+    if (op == Op::kPartitionKey) {
+      std::fill(uints, uints + m, user);
+      continue;
+    }
+    if (op == Op::kOrderKey) {
+      for (size_t k = 0; k < m; ++k) ints[k] = run[k].order_key;
+      continue;
+    }
+    switch (schema_.columns[c].type) {
+      case Type::kBool:
+      case Type::kI8:
+        Gather<int8_t>(run, off[c], ints);
+        break;
+      case Type::kU8:
+        Gather<uint8_t>(run, off[c], uints);
+        break;
+      case Type::kI16:
+        Gather<int16_t>(run, off[c], ints);
+        break;
+      case Type::kU16:
+        Gather<uint16_t>(run, off[c], uints);
+        break;
+      case Type::kI32:
+        Gather<int32_t>(run, off[c], ints);
+        break;
+      case Type::kU32:
+        Gather<uint32_t>(run, off[c], uints);
+        break;
+      case Type::kI64:
+      case Type::kTimestamp:
+      case Type::kEnum:
+        if (wide) {
+          Gather<int64_t>(run, off[c], ints);
+        } else {
+          Gather<int32_t>(run, off[c], ints);
+        }
+        break;
+      case Type::kU64:
+        if (wide) {
+          Gather<uint64_t>(run, off[c], uints);
+        } else {
+          Gather<uint32_t>(run, off[c], uints);
+        }
+        break;
+      case Type::kF32:
+        Gather<float>(run, off[c], floats);
+        break;
+      case Type::kF64:
+        Gather<double>(run, off[c], floats);
+        break;
+      case Type::kString:
+        break;  // refused above
+    }
+  }
+  return m;
 }
 
 size_t RowDecoder::DecodeStored(uint64_t user, std::span<const EncodedRow> rows, void* const* sinks,
@@ -371,6 +618,9 @@ size_t RowDecoder::DecodeStored(uint64_t user, std::span<const EncodedRow> rows,
 Status RowDecoder::DecodeOne(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out,
                              void** sinks) const {
   assert(out->columns.size() == outputs_);
+  if (!encoded.empty() && static_cast<uint8_t>(encoded[0]) <= kPackedWide) {
+    return DecodePackedOne(user, order_key, encoded, out, sinks);
+  }
   coding::Reader in(encoded.data(), encoded.size());
   const auto at = [&] { return encoded.size() - in.remaining(); };
   uint64_t written = 0;
@@ -475,6 +725,73 @@ Status RowDecoder::DecodeOne(uint64_t user, int64_t order_key, std::string_view 
     if (!ok) return malformed("truncated value");
   }
   if (in.remaining() != 0) return malformed("trailing bytes");
+  return Status::OK();
+}
+
+Status RowDecoder::DecodePackedOne(uint64_t user, int64_t order_key, std::string_view encoded,
+                                   Batch* out, void** sinks) const {
+  const bool wide = static_cast<uint8_t>(encoded[0]) == kPackedWide;
+  if (encoded.size() < 2) return Malformed(1, "bad column count");
+  const size_t written = static_cast<uint8_t>(encoded[1]);
+  const size_t n = schema_.columns.size();
+  if (written > n || written <= schema_.partition_key || written <= schema_.order_key) {
+    return Malformed(1, "column count out of range for the schema");
+  }
+  // The whole row is checked before any value is appended, so a bad row
+  // appends nothing.
+  size_t size = 2;
+  for (size_t c = 0; c < written; ++c) {
+    if (IsKey(schema_, c)) continue;
+    const size_t width = PackedWidth(schema_.columns[c].type, wide);
+    if (width == 0) return Malformed(size, "a STRING column in a packed row");
+    size += width;
+  }
+  if (encoded.size() < size) return Malformed(encoded.size(), "truncated value");
+  if (encoded.size() > size) return Malformed(size, "trailing bytes");
+  size_t at = 2;
+  for (size_t c = 0; c < n; ++c) {
+    const Op op = static_cast<Op>(ops_[c]);
+    if (op == Op::kPartitionKey) {
+      Put(out, sinks, c, &ColumnVector::uints, user);
+      continue;
+    }
+    if (op == Op::kOrderKey) {
+      Put(out, sinks, c, &ColumnVector::ints, order_key);
+      continue;
+    }
+    if (c >= written) {
+      // A default value may create null flags: the column's sink goes.
+      if (sinks != nullptr) sinks[c] = nullptr;
+      const Field f = FromValue(schema_.columns[c].default_value);
+      for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
+        AppendField(f, &out->columns[static_cast<size_t>(o)]);
+      }
+      continue;
+    }
+    const Type t = schema_.columns[c].type;
+    const size_t width = PackedWidth(t, wide);
+    const char* p = encoded.data() + at;
+    at += width;
+    switch (LaneOf(t)) {
+      case Lane::kInt:
+        Put(out, sinks, c, &ColumnVector::ints, static_cast<int64_t>(LoadLow(p, width, true)));
+        break;
+      case Lane::kUInt:
+        Put(out, sinks, c, &ColumnVector::uints, LoadLow(p, width, false));
+        break;
+      case Lane::kFloat:
+        if (t == Type::kF32) {
+          Put(out, sinks, c, &ColumnVector::floats,
+              double{coding::LoadFixed<float>(reinterpret_cast<const uint8_t*>(p))});
+        } else {
+          Put(out, sinks, c, &ColumnVector::floats,
+              coding::LoadFixed<double>(reinterpret_cast<const uint8_t*>(p)));
+        }
+        break;
+      case Lane::kString:
+        break;  // refused above
+    }
+  }
   return Status::OK();
 }
 

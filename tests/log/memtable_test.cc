@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cfloat>
 #include <map>
 #include <random>
 #include <thread>
@@ -252,6 +253,229 @@ TEST_CASE("row decoder's numeric projections match row-at-a-time decoding across
         for (size_t i = 0; i < proj.size(); ++i) {
           CHECK(part.columns[i].size() == bad);
           for (size_t r = 0; r < bad; ++r) CHECK(part.columns[i].Get(r) == one.columns[i].Get(r));
+        }
+      }
+    }
+  }
+}
+
+// AllTypesSchema without its STRING column: rows of it can be packed.
+TableSchema NumericSchema() {
+  TableSchema s = AllTypesSchema();
+  s.columns.erase(std::find_if(s.columns.begin(), s.columns.end(),
+                               [](const Column& c) { return c.type == Type::kString; }));
+  return s;
+}
+
+// Appends a row of `schema` (NULL-free unless shape 2) whose encoding is:
+// shape 0 packed narrow (every value at an edge of what 32 bits hold),
+// shape 1 packed wide (64-bit edges), shape 2 general (NULLs), shape 3
+// general (an I16 value out of its type's range, kept whole).
+void AppendShapedRow(const TableSchema& schema, Batch* b, uint64_t user, int64_t ts, int shape) {
+  if (shape == 1 || shape == 2) {
+    AppendAllTypesRow(schema, b, user, ts, shape == 1 ? 1 : 2);
+    return;
+  }
+  const bool lo = ts % 2 != 0;
+  for (size_t c = 0; c < schema.columns.size(); ++c) {
+    ColumnVector& col = b->columns[c];
+    const Type t = col.type;
+    if (c == schema.partition_key) {
+      col.Append(Value::UInt(user));
+    } else if (c == schema.order_key) {
+      col.Append(Value::Int(ts));
+    } else if (t == Type::kF32) {
+      col.Append(Value::Float(lo ? -0.5 : static_cast<double>(FLT_MAX)));
+    } else if (t == Type::kF64) {
+      col.Append(Value::Float(lo ? -1e-300 : 2.5));
+    } else if (t == Type::kI16 && shape == 3) {
+      col.Append(Value::Int(40000));
+    } else if (LaneOf(t) == Lane::kUInt) {
+      const uint64_t max = t == Type::kU8 ? UINT8_MAX : t == Type::kU16 ? UINT16_MAX : UINT32_MAX;
+      col.Append(Value::UInt(lo ? 0 : max));
+    } else if (t == Type::kBool) {
+      col.Append(Value::Int(lo ? 0 : 1));
+    } else {
+      const int64_t max = t == Type::kI8 ? INT8_MAX : t == Type::kI16 ? INT16_MAX : INT32_MAX;
+      col.Append(Value::Int(lo ? -max - 1 : max));
+    }
+  }
+}
+
+TEST_CASE("row codec packs NULL-free numeric rows, narrow or wide, and decodes them as written") {
+  const TableSchema schema = NumericSchema();
+  const size_t n = schema.columns.size();
+  Batch in = EmptyBatch(schema);
+  const std::vector<int> shapes = {0, 0, 1, 0, 2, 3, 1, 1, 0, 3, 0};
+  for (size_t r = 0; r < shapes.size(); ++r) {
+    AppendShapedRow(schema, &in, 8, 500 + static_cast<int64_t>(r), shapes[r]);
+  }
+  std::vector<std::string> enc(shapes.size());
+  std::vector<rowcodec::EncodedRow> rows;
+  for (size_t r = 0; r < shapes.size(); ++r) {
+    rowcodec::EncodeRow(schema, in, r, &enc[r]);
+    rows.push_back(rowcodec::EncodedRow{500 + static_cast<int64_t>(r), 60 + r, enc[r]});
+    CAPTURE(r);
+    // The form byte, and the packed rows' sizes: 2 + 27 + 4 * w
+    // (b, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, t2, action).
+    switch (shapes[r]) {
+      case 0:
+        CHECK(enc[r][0] == 0);
+        CHECK(enc[r].size() == 2 + 27 + 4 * 4);
+        break;
+      case 1:
+        CHECK(enc[r][0] == 1);
+        CHECK(enc[r].size() == 2 + 27 + 4 * 8);
+        break;
+      default:
+        CHECK(static_cast<size_t>(enc[r][0]) == n);
+    }
+  }
+  // Every column once (the batch path's sinks), a reordered subset, and
+  // columns projected twice (row at a time inside the batch path).
+  const std::vector<std::vector<uint32_t>> projections = {
+      rowcodec::AllColumns(schema), {14, 6, 0, 10, 1}, {12, 4, 12, 1, 4}};
+  for (const std::vector<uint32_t>& proj : projections) {
+    CAPTURE(proj.size());
+    const rowcodec::RowDecoder decoder(schema, proj);
+    Batch one, many;
+    rowcodec::InitProjection(schema, proj, &one);
+    rowcodec::InitProjection(schema, proj, &many);
+    for (const rowcodec::EncodedRow& r : rows) {
+      REQUIRE(decoder.Decode(8, r.order_key, r.row, &one).ok());
+    }
+    REQUIRE(decoder.DecodeRows(8, rows, &many).ok());
+    REQUIRE(one.num_rows() == shapes.size());
+    REQUIRE(many.num_rows() == shapes.size());
+    for (size_t i = 0; i < proj.size(); ++i) {
+      CHECK(many.columns[i].nulls == one.columns[i].nulls);
+      for (size_t r = 0; r < shapes.size(); ++r) {
+        CAPTURE(r);
+        CHECK(one.columns[i].Get(r) == in.columns[proj[i]].Get(r));
+        CHECK(many.columns[i].Get(r) == in.columns[proj[i]].Get(r));
+      }
+    }
+  }
+}
+
+TEST_CASE("row codec rejects a bad packed row and appends nothing of it") {
+  const TableSchema schema = NumericSchema();
+  const std::vector<uint32_t> all = rowcodec::AllColumns(schema);
+  for (int shape : {0, 1}) {
+    CAPTURE(shape);
+    Batch in = EmptyBatch(schema);
+    AppendShapedRow(schema, &in, 1, 2, shape);
+    std::string enc;
+    rowcodec::EncodeRow(schema, in, 0, &enc);
+    REQUIRE(enc[0] == shape);
+    std::vector<std::string> bad;
+    for (size_t len = 1; len < enc.size(); ++len) bad.push_back(enc.substr(0, len));
+    bad.push_back(enc + "x");
+    for (char count : {char{0}, char{1}, static_cast<char>(schema.columns.size() + 1)}) {
+      bad.push_back(enc);
+      bad.back()[1] = count;
+    }
+    for (const std::string& b : bad) {
+      CAPTURE(b.size());
+      // A heap copy of exactly its bytes, so ASan catches any read beyond it.
+      std::unique_ptr<char[]> copy(new char[b.size()]);
+      std::copy(b.begin(), b.end(), copy.get());
+      const std::string_view row(copy.get(), b.size());
+      Batch out;
+      rowcodec::InitProjection(schema, all, &out);
+      CHECK(rowcodec::DecodeRow(schema, all, 1, 2, row, &out).IsCorruption());
+      const rowcodec::EncodedRow rows[] = {{2, 9, row}};
+      const Status s = rowcodec::RowDecoder(schema, all).DecodeRows(1, rows, &out);
+      CHECK(s.IsCorruption());
+      CHECK(s.ToString().find("seq 9") != std::string::npos);
+      for (const ColumnVector& col : out.columns) CHECK(col.size() == 0);
+    }
+  }
+  // A packed row claiming a STRING column (no writer makes one).
+  const TableSchema strings = AllTypesSchema();
+  Batch in = EmptyBatch(schema);
+  AppendShapedRow(schema, &in, 1, 2, 0);
+  std::string enc;
+  rowcodec::EncodeRow(schema, in, 0, &enc);
+  enc[1] = static_cast<char>(strings.columns.size());
+  Batch out;
+  rowcodec::InitProjection(strings, rowcodec::AllColumns(strings), &out);
+  const Status s = rowcodec::DecodeRow(strings, rowcodec::AllColumns(strings), 1, 2, enc, &out);
+  CHECK(s.IsCorruption());
+  CHECK(s.ToString().find("STRING") != std::string::npos);
+}
+
+TEST_CASE("packed rows in runs among general rows, older rows and bad rows") {
+  // Packed rows written before ADD COLUMN read its default; the batch path
+  // meets runs of both forms, in every order, and bad rows inside them.
+  const TableSchema v1 = NumericSchema();
+  TableSchema v2 = v1;
+  v2.version = 2;
+  Column extra;
+  extra.name = "w";
+  extra.type = Type::kU16;
+  extra.default_value = Value::UInt(77);
+  v2.columns.push_back(extra);
+  const std::vector<int> shapes = {0, 0, 0, 1, 1, 3, 3, 0, 2, 0, 0, 1, 3, 0};
+  const size_t kRows = shapes.size();
+  Batch in1 = EmptyBatch(v1);
+  Batch in2 = EmptyBatch(v2);
+  for (size_t r = 0; r < kRows; ++r) {
+    AppendShapedRow(v1, &in1, 4, 700 + static_cast<int64_t>(r), shapes[r]);
+    AppendShapedRow(v1, &in2, 4, 700 + static_cast<int64_t>(r), shapes[r]);
+    in2.columns.back().Append(Value::UInt(r));
+  }
+  std::vector<std::string> enc(kRows);
+  for (size_t r = 0; r < kRows; ++r) {
+    // Rows 1 and 10 (packed) and 6 (general) were written before ADD COLUMN.
+    if (r == 1 || r == 10 || r == 6) {
+      rowcodec::EncodeRow(v1, in1, r, &enc[r]);
+    } else {
+      rowcodec::EncodeRow(v2, in2, r, &enc[r]);
+    }
+  }
+  auto rows_of = [&](const std::vector<std::string>& e) {
+    std::vector<rowcodec::EncodedRow> rows;
+    for (size_t r = 0; r < kRows; ++r) {
+      rows.push_back(rowcodec::EncodedRow{700 + static_cast<int64_t>(r), 90 + r, e[r]});
+    }
+    return rows;
+  };
+  const uint32_t w = static_cast<uint32_t>(v2.columns.size() - 1);
+  for (const std::vector<uint32_t>& proj :
+       {rowcodec::AllColumns(v2), std::vector<uint32_t>{w, 10, 1}}) {
+    CAPTURE(proj.size());
+    const rowcodec::RowDecoder decoder(v2, proj);
+    Batch many;
+    rowcodec::InitProjection(v2, proj, &many);
+    REQUIRE(decoder.DecodeRows(4, rows_of(enc), &many).ok());
+    REQUIRE(many.num_rows() == kRows);
+    for (size_t i = 0; i < proj.size(); ++i) {
+      for (size_t r = 0; r < kRows; ++r) {
+        CAPTURE(i);
+        CAPTURE(r);
+        const bool old = r == 1 || r == 10 || r == 6;
+        const Value want =
+            proj[i] == w ? (old ? Value::UInt(77) : Value::UInt(r)) : in2.columns[proj[i]].Get(r);
+        CHECK(many.columns[i].Get(r) == want);
+      }
+    }
+    // A bad row inside a packed run, at its start, and after a general run.
+    for (size_t bad : {size_t{2}, size_t{3}, size_t{7}, size_t{13}}) {
+      for (int how = 0; how < 2; ++how) {
+        CAPTURE(bad);
+        CAPTURE(how);
+        std::vector<std::string> broken = enc;
+        if (how == 0) broken[bad].pop_back();
+        if (how == 1) broken[bad] += "x";
+        Batch part;
+        rowcodec::InitProjection(v2, proj, &part);
+        const Status s = decoder.DecodeRows(4, rows_of(broken), &part);
+        CHECK(s.IsCorruption());
+        CHECK(s.ToString().find("seq " + std::to_string(90 + bad)) != std::string::npos);
+        for (size_t i = 0; i < proj.size(); ++i) {
+          REQUIRE(part.columns[i].size() == bad);
+          for (size_t r = 0; r < bad; ++r) CHECK(part.columns[i].Get(r) == many.columns[i].Get(r));
         }
       }
     }
