@@ -2,19 +2,14 @@
 // when the arena is destroyed, which is what lets skip-list readers follow
 // pointers without locks: a node, once published, never moves or dies before
 // the memtable does.
-//
-// A memtable is read at random (a user's hash slot, entry and chunks), so a
-// large one misses the TLB on almost every step a read takes. Once an arena
-// holds kHugeFrom bytes it takes its memory in 2 MiB blocks aligned to 2 MiB
-// and asks the kernel to back them with huge pages (madvise; where the
-// kernel declines they are ordinary pages): one TLB entry then covers what
-// took 512.
 #pragma once
 
 #include <atomic>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <vector>
 
 namespace laser {
@@ -25,7 +20,6 @@ class Arena {
   static constexpr size_t kMaxAlign = 64;
 
   Arena() = default;
-  ~Arena();
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -37,22 +31,17 @@ class Arena {
   // Bytes reserved from the system so far. Safe to call from any thread.
   size_t MemoryUsage() const { return usage_.load(std::memory_order_relaxed); }
 
-  // Block sizes: small ones first, so that a small memtable stays small.
-  static constexpr size_t kBlockSize = 64 * 1024;
-  static constexpr size_t kHugeBlockSize = 2 * 1024 * 1024;
-  static constexpr size_t kHugeFrom = 4 * 1024 * 1024;
-
  private:
-  struct Block {
-    char* data;
-    size_t size;
-    bool mapped;  // from MapHuge, else operator new
-  };
+  static constexpr size_t kBlockSize = 64 * 1024;
   char* NewBlock(size_t bytes);
+
+  struct Free {
+    void operator()(char* p) const { ::operator delete[](p, std::align_val_t{kMaxAlign}); }
+  };
 
   char* ptr_ = nullptr;
   size_t remaining_ = 0;
-  std::vector<Block> blocks_;
+  std::vector<std::unique_ptr<char[], Free>> blocks_;
   std::atomic<size_t> usage_{0};
 };
 
@@ -60,16 +49,24 @@ inline char* Arena::Allocate(size_t bytes, size_t align) {
   assert(bytes > 0 && (align & (align - 1)) == 0 && align <= kMaxAlign);
   size_t pad = (0 - reinterpret_cast<uintptr_t>(ptr_)) & (align - 1);
   if (bytes + pad > remaining_) {
-    const size_t block = MemoryUsage() >= kHugeFrom ? kHugeBlockSize : kBlockSize;
     // Large requests get their own block so the current one is not wasted.
-    if (bytes > block / 4) return NewBlock(bytes);
-    ptr_ = NewBlock(block);
-    remaining_ = block;
+    if (bytes > kBlockSize / 4) return NewBlock(bytes);
+    ptr_ = NewBlock(kBlockSize);
+    remaining_ = kBlockSize;
     pad = 0;  // a block starts on a cache line
   }
   char* p = ptr_ + pad;
   ptr_ = p + bytes;
   remaining_ -= bytes + pad;
+  return p;
+}
+
+inline char* Arena::NewBlock(size_t bytes) {
+  std::unique_ptr<char[], Free> block(
+      static_cast<char*>(::operator new[](bytes, std::align_val_t{kMaxAlign})));
+  char* p = block.get();
+  blocks_.push_back(std::move(block));
+  usage_.fetch_add(bytes + sizeof(void*), std::memory_order_relaxed);
   return p;
 }
 
