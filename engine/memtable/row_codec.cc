@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/memtable/varint.hpp"
 
@@ -134,31 +135,52 @@ constexpr uint8_t kPackedNarrow = 0;
 constexpr uint8_t kPackedWide = 1;
 constexpr size_t kMaxPackedColumns = 127;
 
-// Bytes a packed row gives a value of type t, or 0 for STRING (never packed).
-size_t PackedWidth(Type t, bool wide) {
+// Calls f(T{}) with the C++ type T that a packed row (narrow unless
+// `wide`) stores a value of type t as: a signed type for the ints lane, an
+// unsigned one for the uints lane, float or double for the floats lane.
+// REQUIRES t is not STRING (never packed).
+template <typename F>
+decltype(auto) WithPackedType(Type t, bool wide, F&& f) {
   switch (t) {
     case Type::kBool:
     case Type::kI8:
+      return f(int8_t{});
     case Type::kU8:
-      return 1;
+      return f(uint8_t{});
     case Type::kI16:
+      return f(int16_t{});
     case Type::kU16:
-      return 2;
+      return f(uint16_t{});
     case Type::kI32:
+      return f(int32_t{});
     case Type::kU32:
+      return f(uint32_t{});
     case Type::kF32:
-      return 4;
+      return f(float{});
     case Type::kF64:
-      return 8;
+      return f(double{});
     case Type::kI64:
-    case Type::kU64:
     case Type::kTimestamp:
     case Type::kEnum:
-      return wide ? 8 : 4;
+      return wide ? f(int64_t{}) : f(int32_t{});
+    case Type::kU64:
+      return wide ? f(uint64_t{}) : f(uint32_t{});
     case Type::kString:
-      return 0;
+      break;
   }
-  return 0;
+  assert(false);
+  return f(uint8_t{});
+}
+
+// Bytes a packed row gives a value of type t, or 0 for STRING.
+size_t PackedWidth(Type t, bool wide) {
+  if (t == Type::kString) return 0;
+  return WithPackedType(t, wide, [](auto tag) { return sizeof(tag); });
+}
+
+// True iff a packed row's width for type t depends on the form.
+bool IsWideInt(Type t) {
+  return t == Type::kI64 || t == Type::kU64 || t == Type::kTimestamp || t == Type::kEnum;
 }
 
 // What PackRow did: a packed row's length (> 0), or one of these.
@@ -188,71 +210,24 @@ ptrdiff_t PackRow(const TableSchema& schema, const Batch& rows, size_t row, bool
   for (size_t c = 0; c < n; ++c) {
     if (IsKey(schema, c)) continue;
     const ColumnVector& col = rows.columns[c];
-    if (col.IsNull(row)) return kNeedsGeneral;
+    if (col.IsNull(row) || col.type == Type::kString) return kNeedsGeneral;
     bool fits = true;
-    switch (col.type) {
-      case Type::kBool:
-      case Type::kI8:
-        fits = StoreIfFits<int8_t>(col.ints[row], &p);
-        break;
-      case Type::kI16:
-        fits = StoreIfFits<int16_t>(col.ints[row], &p);
-        break;
-      case Type::kI32:
-        fits = StoreIfFits<int32_t>(col.ints[row], &p);
-        break;
-      case Type::kU8:
-        fits = StoreIfFits<uint8_t>(col.uints[row], &p);
-        break;
-      case Type::kU16:
-        fits = StoreIfFits<uint16_t>(col.uints[row], &p);
-        break;
-      case Type::kU32:
-        fits = StoreIfFits<uint32_t>(col.uints[row], &p);
-        break;
-      case Type::kI64:
-      case Type::kTimestamp:
-      case Type::kEnum:
-        if (wide) {
-          StoreIfFits<int64_t>(col.ints[row], &p);
-        } else if (!StoreIfFits<int32_t>(col.ints[row], &p)) {
-          return kNeedsWide;
-        }
-        break;
-      case Type::kU64:
-        if (wide) {
-          StoreIfFits<uint64_t>(col.uints[row], &p);
-        } else if (!StoreIfFits<uint32_t>(col.uints[row], &p)) {
-          return kNeedsWide;
-        }
-        break;
-      case Type::kF32: {
-        const float x = static_cast<float>(col.floats[row]);
-        std::memcpy(p, &x, 4);
-        p += 4;
-        break;
+    WithPackedType(col.type, wide, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_floating_point_v<T>) {
+        const T x = static_cast<T>(col.floats[row]);
+        std::memcpy(p, &x, sizeof(T));
+        p += sizeof(T);
+      } else if constexpr (std::is_signed_v<T>) {
+        fits = StoreIfFits<T>(col.ints[row], &p);
+      } else {
+        fits = StoreIfFits<T>(col.uints[row], &p);
       }
-      case Type::kF64:
-        std::memcpy(p, &col.floats[row], 8);
-        p += 8;
-        break;
-      case Type::kString:
-        return kNeedsGeneral;
-    }
-    if (!fits) return kNeedsGeneral;
+    });
+    // A 64-bit value that does not fit 4 bytes fits the wide form's 8.
+    if (!fits) return !wide && IsWideInt(col.type) ? kNeedsWide : kNeedsGeneral;
   }
   return p - start;
-}
-
-// Loads a packed value of `width` bytes at p, sign-extended iff is_signed.
-uint64_t LoadLow(const char* p, size_t width, bool is_signed) {
-  uint64_t v = 0;
-  std::memcpy(&v, p, width);  // the engine targets little-endian hosts
-  if (is_signed && width < 8) {
-    const unsigned shift = static_cast<unsigned>(64 - 8 * width);
-    v = static_cast<uint64_t>(static_cast<int64_t>(v << shift) >> shift);
-  }
-  return v;
 }
 
 // dst[k] = the Src value at byte `off` of rows[k], for every row.
@@ -481,51 +456,16 @@ size_t RowDecoder::DecodePacked(uint64_t user, std::span<const EncodedRow> rows,
       for (size_t k = 0; k < m; ++k) ints[k] = run[k].order_key;
       continue;
     }
-    switch (schema_.columns[c].type) {
-      case Type::kBool:
-      case Type::kI8:
-        Gather<int8_t>(run, off[c], ints);
-        break;
-      case Type::kU8:
-        Gather<uint8_t>(run, off[c], uints);
-        break;
-      case Type::kI16:
-        Gather<int16_t>(run, off[c], ints);
-        break;
-      case Type::kU16:
-        Gather<uint16_t>(run, off[c], uints);
-        break;
-      case Type::kI32:
-        Gather<int32_t>(run, off[c], ints);
-        break;
-      case Type::kU32:
-        Gather<uint32_t>(run, off[c], uints);
-        break;
-      case Type::kI64:
-      case Type::kTimestamp:
-      case Type::kEnum:
-        if (wide) {
-          Gather<int64_t>(run, off[c], ints);
-        } else {
-          Gather<int32_t>(run, off[c], ints);
-        }
-        break;
-      case Type::kU64:
-        if (wide) {
-          Gather<uint64_t>(run, off[c], uints);
-        } else {
-          Gather<uint32_t>(run, off[c], uints);
-        }
-        break;
-      case Type::kF32:
-        Gather<float>(run, off[c], floats);
-        break;
-      case Type::kF64:
-        Gather<double>(run, off[c], floats);
-        break;
-      case Type::kString:
-        break;  // refused above
-    }
+    WithPackedType(schema_.columns[c].type, wide, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_floating_point_v<T>) {
+        Gather<T>(run, off[c], floats);
+      } else if constexpr (std::is_signed_v<T>) {
+        Gather<T>(run, off[c], ints);
+      } else {
+        Gather<T>(run, off[c], uints);
+      }
+    });
   }
   return m;
 }
@@ -769,28 +709,19 @@ Status RowDecoder::DecodePackedOne(uint64_t user, int64_t order_key, std::string
       continue;
     }
     const Type t = schema_.columns[c].type;
-    const size_t width = PackedWidth(t, wide);
-    const char* p = encoded.data() + at;
-    at += width;
-    switch (LaneOf(t)) {
-      case Lane::kInt:
-        Put(out, sinks, c, &ColumnVector::ints, static_cast<int64_t>(LoadLow(p, width, true)));
-        break;
-      case Lane::kUInt:
-        Put(out, sinks, c, &ColumnVector::uints, LoadLow(p, width, false));
-        break;
-      case Lane::kFloat:
-        if (t == Type::kF32) {
-          Put(out, sinks, c, &ColumnVector::floats,
-              double{coding::LoadFixed<float>(reinterpret_cast<const uint8_t*>(p))});
-        } else {
-          Put(out, sinks, c, &ColumnVector::floats,
-              coding::LoadFixed<double>(reinterpret_cast<const uint8_t*>(p)));
-        }
-        break;
-      case Lane::kString:
-        break;  // refused above
-    }
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(encoded.data()) + at;
+    at += PackedWidth(t, wide);
+    WithPackedType(t, wide, [&](auto tag) {
+      using T = decltype(tag);
+      const T v = coding::LoadFixed<T>(p);
+      if constexpr (std::is_floating_point_v<T>) {
+        Put(out, sinks, c, &ColumnVector::floats, double{v});
+      } else if constexpr (std::is_signed_v<T>) {
+        Put(out, sinks, c, &ColumnVector::ints, int64_t{v});
+      } else {
+        Put(out, sinks, c, &ColumnVector::uints, uint64_t{v});
+      }
+    });
   }
   return Status::OK();
 }
