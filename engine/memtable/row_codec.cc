@@ -183,6 +183,33 @@ bool IsWideInt(Type t) {
   return t == Type::kI64 || t == Type::kU64 || t == Type::kTimestamp || t == Type::kEnum;
 }
 
+// The size of a packed row (narrow unless `wide`) written with the first
+// `written` columns of `schema`, or 0 if one of them is a STRING (never
+// packed). When off is not null, off[c] is set to where each stored
+// column's value starts.
+size_t PackedLayout(const TableSchema& schema, size_t written, bool wide, uint16_t* off) {
+  size_t size = 2;
+  for (size_t c = 0; c < written; ++c) {
+    if (IsKey(schema, c)) continue;
+    const size_t width = PackedWidth(schema.columns[c].type, wide);
+    if (width == 0) return 0;
+    if (off != nullptr) off[c] = static_cast<uint16_t>(size);
+    size += width;
+  }
+  return size;
+}
+
+// Appends v to every output that schema column c feeds (`first` and `next`
+// are RowDecoder's chains). A NULL or a default value may create null
+// flags, so the column's sink, if any, goes.
+void EmitField(const int32_t* first, const int32_t* next, size_t c, const Field& v, Batch* out,
+               void** sinks) {
+  if (sinks != nullptr) sinks[c] = nullptr;
+  for (int32_t o = first[c]; o >= 0; o = next[static_cast<size_t>(o)]) {
+    AppendField(v, &out->columns[static_cast<size_t>(o)]);
+  }
+}
+
 // What PackRow did: a packed row's length (> 0), or one of these.
 constexpr ptrdiff_t kNeedsWide = 0;      // a 64-bit integer needs 8 bytes
 constexpr ptrdiff_t kNeedsGeneral = -1;  // a NULL, a STRING or a value out of range
@@ -421,18 +448,13 @@ size_t RowDecoder::DecodePacked(uint64_t user, std::span<const EncodedRow> rows,
     return 0;
   }
   const bool wide = static_cast<uint8_t>(head[0]) == kPackedWide;
-  // Where each column's value sits; every row of the run has this layout.
-  uint16_t off[kMaxPackedColumns];
-  size_t size = 2;
   for (size_t c = 0; c < n; ++c) {
     if (first_[c] >= 0 && sinks[c] == nullptr) return 0;
-    const Op op = static_cast<Op>(ops_[c]);
-    if (op == Op::kPartitionKey || op == Op::kOrderKey) continue;
-    const size_t width = PackedWidth(schema_.columns[c].type, wide);
-    if (width == 0) return 0;  // a STRING column: no row of it is packed
-    off[c] = static_cast<uint16_t>(size);
-    size += width;
   }
+  // Where each column's value sits; every row of the run has this layout.
+  uint16_t off[kMaxPackedColumns];
+  const size_t size = PackedLayout(schema_, n, wide, off);
+  if (size == 0) return 0;  // a STRING column: no row of it is packed
   size_t m = 0;
   while (m < rows.size() && rows[m].row.size() == size && rows[m].row[0] == head[0] &&
          rows[m].row[1] == head[1]) {
@@ -587,33 +609,16 @@ Status RowDecoder::DecodeOne(uint64_t user, int64_t order_key, std::string_view 
   };
   // The rare cases (NULL, a column added after the row was written) go
   // through a Field; stored values go straight to their lane.
-  const auto emit_field = [&](size_t c, const Field& v) {
-    if (sinks != nullptr) sinks[c] = nullptr;
-    for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
-      AppendField(v, &out->columns[static_cast<size_t>(o)]);
-    }
-  };
   size_t k = 0;  // index among non-key columns
   for (size_t c = 0; c < n; ++c) {
+    if (EmitUnstored(c, written, user, order_key, out, sinks)) continue;
     const Op op = static_cast<Op>(ops_[c]);
-    if (op == Op::kPartitionKey) {
-      Put(out, sinks, c, &ColumnVector::uints, user);
-      continue;
-    }
-    if (op == Op::kOrderKey) {
-      Put(out, sinks, c, &ColumnVector::ints, order_key);
-      continue;
-    }
-    if (c >= written) {
-      emit_field(c, FromValue(schema_.columns[c].default_value));
-      continue;
-    }
     const bool null = (bitmap[k / 8] >> (k % 8)) & 1;
     ++k;
     if (null) {
       Field f;
       f.null = true;
-      emit_field(c, f);
+      EmitField(first_, next_, c, f, out, sinks);
       continue;
     }
     bool ok = true;
@@ -668,6 +673,23 @@ Status RowDecoder::DecodeOne(uint64_t user, int64_t order_key, std::string_view 
   return Status::OK();
 }
 
+bool RowDecoder::EmitUnstored(size_t c, size_t written, uint64_t user, int64_t order_key,
+                              Batch* out, void** sinks) const {
+  switch (static_cast<Op>(ops_[c])) {
+    case Op::kPartitionKey:
+      Put(out, sinks, c, &ColumnVector::uints, user);
+      return true;
+    case Op::kOrderKey:
+      Put(out, sinks, c, &ColumnVector::ints, order_key);
+      return true;
+    default:
+      break;
+  }
+  if (c < written) return false;
+  EmitField(first_, next_, c, FromValue(schema_.columns[c].default_value), out, sinks);
+  return true;
+}
+
 Status RowDecoder::DecodePackedOne(uint64_t user, int64_t order_key, std::string_view encoded,
                                    Batch* out, void** sinks) const {
   const bool wide = static_cast<uint8_t>(encoded[0]) == kPackedWide;
@@ -679,35 +701,13 @@ Status RowDecoder::DecodePackedOne(uint64_t user, int64_t order_key, std::string
   }
   // The whole row is checked before any value is appended, so a bad row
   // appends nothing.
-  size_t size = 2;
-  for (size_t c = 0; c < written; ++c) {
-    if (IsKey(schema_, c)) continue;
-    const size_t width = PackedWidth(schema_.columns[c].type, wide);
-    if (width == 0) return Malformed(size, "a STRING column in a packed row");
-    size += width;
-  }
+  const size_t size = PackedLayout(schema_, written, wide, nullptr);
+  if (size == 0) return Malformed(1, "a STRING column in a packed row");
   if (encoded.size() < size) return Malformed(encoded.size(), "truncated value");
   if (encoded.size() > size) return Malformed(size, "trailing bytes");
   size_t at = 2;
   for (size_t c = 0; c < n; ++c) {
-    const Op op = static_cast<Op>(ops_[c]);
-    if (op == Op::kPartitionKey) {
-      Put(out, sinks, c, &ColumnVector::uints, user);
-      continue;
-    }
-    if (op == Op::kOrderKey) {
-      Put(out, sinks, c, &ColumnVector::ints, order_key);
-      continue;
-    }
-    if (c >= written) {
-      // A default value may create null flags: the column's sink goes.
-      if (sinks != nullptr) sinks[c] = nullptr;
-      const Field f = FromValue(schema_.columns[c].default_value);
-      for (int32_t o = first_[c]; o >= 0; o = next_[static_cast<size_t>(o)]) {
-        AppendField(f, &out->columns[static_cast<size_t>(o)]);
-      }
-      continue;
-    }
+    if (EmitUnstored(c, written, user, order_key, out, sinks)) continue;
     const Type t = schema_.columns[c].type;
     const uint8_t* p = reinterpret_cast<const uint8_t*>(encoded.data()) + at;
     at += PackedWidth(t, wide);

@@ -109,6 +109,11 @@ class RowDecoder {
   // first row is such a row and every output is a numeric sink).
   size_t DecodePacked(uint64_t user, std::span<const EncodedRow> rows, void* const* sinks,
                       Batch* out) const;
+  // Emits schema column c's value when a row written with `written`
+  // columns does not store it (a key column, or one added after the row was
+  // written: its default); returns true iff it did.
+  bool EmitUnstored(size_t c, size_t written, uint64_t user, int64_t order_key, Batch* out,
+                    void** sinks) const;
   // DecodeOne of a packed-form row.
   Status DecodePackedOne(uint64_t user, int64_t order_key, std::string_view encoded, Batch* out,
                          void** sinks) const;

@@ -171,6 +171,50 @@ TEST_CASE("row decoder's batch path matches row-at-a-time decoding, NULLs and ba
   }
 }
 
+// Row r of in1 encoded with v1 if r is in `old` (written before ADD COLUMN),
+// else row r of in2 encoded with v2.
+std::vector<std::string> EncodeAcrossAddColumn(const TableSchema& v1, const Batch& in1,
+                                               const TableSchema& v2, const Batch& in2,
+                                               std::initializer_list<size_t> old) {
+  std::vector<std::string> enc(in2.num_rows());
+  for (size_t r = 0; r < enc.size(); ++r) {
+    if (std::find(old.begin(), old.end(), r) != old.end()) {
+      rowcodec::EncodeRow(v1, in1, r, &enc[r]);
+    } else {
+      rowcodec::EncodeRow(v2, in2, r, &enc[r]);
+    }
+  }
+  return enc;
+}
+
+// The stored rows of `enc`: row r has order key key0 + r and seq seq0 + r.
+std::vector<rowcodec::EncodedRow> StoredRows(const std::vector<std::string>& enc, int64_t key0,
+                                             uint64_t seq0) {
+  std::vector<rowcodec::EncodedRow> rows;
+  for (size_t r = 0; r < enc.size(); ++r) {
+    rows.push_back(rowcodec::EncodedRow{key0 + static_cast<int64_t>(r), seq0 + r, enc[r]});
+  }
+  return rows;
+}
+
+// Decodes `rows`, whose row `bad` is malformed, into a fresh batch: the
+// error is Corruption naming that row's seq, and the batch holds exactly
+// the rows before it, equal to the first rows of `want`.
+void CheckBadRowKeepsPrefix(const rowcodec::RowDecoder& decoder, const TableSchema& schema,
+                            std::span<const uint32_t> proj, uint64_t user,
+                            std::span<const rowcodec::EncodedRow> rows, size_t bad,
+                            const Batch& want) {
+  Batch part;
+  rowcodec::InitProjection(schema, proj, &part);
+  const Status s = decoder.DecodeRows(user, rows, &part);
+  CHECK(s.IsCorruption());
+  CHECK(s.ToString().find("seq " + std::to_string(rows[bad].seq)) != std::string::npos);
+  for (size_t i = 0; i < proj.size(); ++i) {
+    REQUIRE(part.columns[i].size() == bad);
+    for (size_t r = 0; r < bad; ++r) CHECK(part.columns[i].Get(r) == want.columns[i].Get(r));
+  }
+}
+
 TEST_CASE("row decoder's numeric projections match row-at-a-time decoding across row shapes") {
   // Numeric outputs only (the string column is stored but not projected), so
   // runs of NULL-free rows take the decoder's stored-row path; a NULL row, a
@@ -194,22 +238,8 @@ TEST_CASE("row decoder's numeric projections match row-at-a-time decoding across
     AppendAllTypesRow(v1, &in2, 5, 300 + k, shape);
     in2.columns.back().Append(Value::Int(k * 11));
   }
-  std::vector<std::string> enc(kRows);
-  for (size_t r = 0; r < kRows; ++r) {
-    // Row 5 was written before ADD COLUMN; the others after it.
-    if (r == 5) {
-      rowcodec::EncodeRow(v1, in1, r, &enc[r]);
-    } else {
-      rowcodec::EncodeRow(v2, in2, r, &enc[r]);
-    }
-  }
-  auto rows_of = [&](const std::vector<std::string>& e) {
-    std::vector<rowcodec::EncodedRow> rows;
-    for (size_t r = 0; r < kRows; ++r) {
-      rows.push_back(rowcodec::EncodedRow{300 + static_cast<int64_t>(r), 40 + r, e[r]});
-    }
-    return rows;
-  };
+  // Row 5 was written before ADD COLUMN; the others after it.
+  const std::vector<std::string> enc = EncodeAcrossAddColumn(v1, in1, v2, in2, {5});
   const std::vector<std::vector<uint32_t>> projections = {
       {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16},  // every numeric column
       {16, 12, 0, 7},                                       // reordered, partition key
@@ -220,7 +250,7 @@ TEST_CASE("row decoder's numeric projections match row-at-a-time decoding across
     Batch one, many;
     rowcodec::InitProjection(v2, proj, &one);
     rowcodec::InitProjection(v2, proj, &many);
-    const std::vector<rowcodec::EncodedRow> rows = rows_of(enc);
+    const std::vector<rowcodec::EncodedRow> rows = StoredRows(enc, 300, 40);
     for (const rowcodec::EncodedRow& r : rows) {
       REQUIRE(decoder.Decode(5, r.order_key, r.row, &one).ok());
     }
@@ -245,15 +275,7 @@ TEST_CASE("row decoder's numeric projections match row-at-a-time decoding across
         if (how == 0) broken[bad].pop_back();                                     // truncated value
         if (how == 1) broken[bad] += "x";                                         // trailing bytes
         if (how == 2) broken[bad][0] = static_cast<char>(v2.columns.size() + 1);  // column count
-        Batch part;
-        rowcodec::InitProjection(v2, proj, &part);
-        const Status s = decoder.DecodeRows(5, rows_of(broken), &part);
-        CHECK(s.IsCorruption());
-        CHECK(s.ToString().find("seq " + std::to_string(40 + bad)) != std::string::npos);
-        for (size_t i = 0; i < proj.size(); ++i) {
-          CHECK(part.columns[i].size() == bad);
-          for (size_t r = 0; r < bad; ++r) CHECK(part.columns[i].Get(r) == one.columns[i].Get(r));
-        }
+        CheckBadRowKeepsPrefix(decoder, v2, proj, 5, StoredRows(broken, 300, 40), bad, one);
       }
     }
   }
@@ -425,22 +447,8 @@ TEST_CASE("packed rows in runs among general rows, older rows and bad rows") {
     AppendShapedRow(v1, &in2, 4, 700 + static_cast<int64_t>(r), shapes[r]);
     in2.columns.back().Append(Value::UInt(r));
   }
-  std::vector<std::string> enc(kRows);
-  for (size_t r = 0; r < kRows; ++r) {
-    // Rows 1 and 10 (packed) and 6 (general) were written before ADD COLUMN.
-    if (r == 1 || r == 10 || r == 6) {
-      rowcodec::EncodeRow(v1, in1, r, &enc[r]);
-    } else {
-      rowcodec::EncodeRow(v2, in2, r, &enc[r]);
-    }
-  }
-  auto rows_of = [&](const std::vector<std::string>& e) {
-    std::vector<rowcodec::EncodedRow> rows;
-    for (size_t r = 0; r < kRows; ++r) {
-      rows.push_back(rowcodec::EncodedRow{700 + static_cast<int64_t>(r), 90 + r, e[r]});
-    }
-    return rows;
-  };
+  // Rows 1 and 10 (packed) and 6 (general) were written before ADD COLUMN.
+  const std::vector<std::string> enc = EncodeAcrossAddColumn(v1, in1, v2, in2, {1, 6, 10});
   const uint32_t w = static_cast<uint32_t>(v2.columns.size() - 1);
   for (const std::vector<uint32_t>& proj :
        {rowcodec::AllColumns(v2), std::vector<uint32_t>{w, 10, 1}}) {
@@ -448,7 +456,7 @@ TEST_CASE("packed rows in runs among general rows, older rows and bad rows") {
     const rowcodec::RowDecoder decoder(v2, proj);
     Batch many;
     rowcodec::InitProjection(v2, proj, &many);
-    REQUIRE(decoder.DecodeRows(4, rows_of(enc), &many).ok());
+    REQUIRE(decoder.DecodeRows(4, StoredRows(enc, 700, 90), &many).ok());
     REQUIRE(many.num_rows() == kRows);
     for (size_t i = 0; i < proj.size(); ++i) {
       for (size_t r = 0; r < kRows; ++r) {
@@ -468,15 +476,7 @@ TEST_CASE("packed rows in runs among general rows, older rows and bad rows") {
         std::vector<std::string> broken = enc;
         if (how == 0) broken[bad].pop_back();
         if (how == 1) broken[bad] += "x";
-        Batch part;
-        rowcodec::InitProjection(v2, proj, &part);
-        const Status s = decoder.DecodeRows(4, rows_of(broken), &part);
-        CHECK(s.IsCorruption());
-        CHECK(s.ToString().find("seq " + std::to_string(90 + bad)) != std::string::npos);
-        for (size_t i = 0; i < proj.size(); ++i) {
-          REQUIRE(part.columns[i].size() == bad);
-          for (size_t r = 0; r < bad; ++r) CHECK(part.columns[i].Get(r) == many.columns[i].Get(r));
-        }
+        CheckBadRowKeepsPrefix(decoder, v2, proj, 4, StoredRows(broken, 700, 90), bad, many);
       }
     }
   }
