@@ -74,33 +74,60 @@ size_t MemTable::SlotOf(uint32_t table_id, uint64_t user, size_t mask) {
   return static_cast<size_t>(h >> 32) & mask;
 }
 
-const MemTable::Group* MemTable::FindGroup(uint32_t table_id, uint64_t user) const {
-  const GroupTable* t = table_.load(std::memory_order_acquire);
-  if (t == nullptr) return nullptr;
-  for (size_t i = SlotOf(table_id, user, t->mask);; i = (i + 1) & t->mask) {
-    const Slot& slot = t->slots[i];
+template <typename SameTable>
+size_t MemTable::Probe(const GroupTable& t, uint64_t user, SameTable same_table) {
+  for (size_t i = SlotOf(same_table.table_id, user, t.mask);; i = (i + 1) & t.mask) {
+    const Slot& slot = t.slots[i];
     const Group* g = slot.group.load(std::memory_order_acquire);
-    if (g == nullptr) return nullptr;
-    if (slot.user == user && g->table_id == table_id) return g;
+    if (g == nullptr || (slot.user == user && same_table(t, i, g))) return i;
   }
+}
+
+MemTable::Found MemTable::Find(uint32_t table_id, uint64_t user) const {
+  const GroupTable* t = table_.load(std::memory_order_acquire);
+  if (t == nullptr) return {nullptr, nullptr};
+  // The table is confirmed on the listing, which the read needs next, not
+  // on the group's line, which it need not wait for yet.
+  struct ByListing {
+    uint32_t table_id;
+    bool operator()(const GroupTable& t, size_t i, const Group*) const {
+      return t.listings[i].table_id == table_id;
+    }
+  };
+  const size_t i = Probe(*t, user, ByListing{table_id});
+  return {t->slots[i].group.load(std::memory_order_acquire), &t->listings[i]};
 }
 
 MemTable::GroupTable* MemTable::NewTable(size_t slots) {
   assert((slots & (slots - 1)) == 0);
   auto* t = new (arena_.Allocate(sizeof(GroupTable), alignof(GroupTable))) GroupTable;
-  char* mem = arena_.Allocate(slots * sizeof(Slot), alignof(Slot));
-  t->slots = reinterpret_cast<Slot*>(mem);
-  for (size_t i = 0; i < slots; ++i) new (&t->slots[i]) Slot{0, nullptr};
+  t->slots = reinterpret_cast<Slot*>(arena_.Allocate(slots * sizeof(Slot), kCacheLine));
+  t->listings = reinterpret_cast<Listing*>(arena_.Allocate(slots * sizeof(Listing), kCacheLine));
+  for (size_t i = 0; i < slots; ++i) {
+    new (&t->slots[i]) Slot{0, nullptr};
+    new (&t->listings[i]) Listing{0, {}};
+  }
   t->mask = slots - 1;
   return t;
 }
 
 void MemTable::IndexAdd(Group* g) {
+  // x's listing in t takes the chunks its previous one named; a new group
+  // has only its first.
   auto place = [](GroupTable* t, Group* x) {
     size_t i = SlotOf(x->table_id, x->user, t->mask);
     while (t->slots[i].group.load(std::memory_order_relaxed) != nullptr) i = (i + 1) & t->mask;
+    Listing& l = t->listings[i];
+    l.table_id = x->table_id;
+    for (size_t k = 0; k < kChunkDirectory; ++k) {
+      const Listing* old = x->listing.load(std::memory_order_relaxed);
+      const Chunk* c = old != nullptr ? old->chunks[k].load(std::memory_order_relaxed)
+                                      : (k == 0 ? x->first : nullptr);
+      l.chunks[k].store(c, std::memory_order_relaxed);
+    }
     t->slots[i].user = x->user;
     t->slots[i].group.store(x, std::memory_order_release);
+    x->listing.store(&l, std::memory_order_release);
   };
   GroupTable* t = table_.load(std::memory_order_relaxed);
   const uint64_t groups = users_.load(std::memory_order_relaxed) + 1;
@@ -137,13 +164,18 @@ void MemTable::AppendToLog(Group* g, int64_t order_key, uint64_t seq, std::strin
   WriteRecord(n->data(), order_key, seq, row);
   n->state.store(PackState(1, need), std::memory_order_release);
   // Linked only now: a reader that finds c->next set knows c's state is final.
-  for (std::atomic<Chunk*>& entry : g->chunks) {
-    if (entry.load(std::memory_order_relaxed) == nullptr) {
-      entry.store(n, std::memory_order_release);
-      break;
+  if (c == nullptr) {
+    g->first = n;  // a new group, not yet in the hash (IndexAdd lists it)
+  } else {
+    Listing* l = g->listing.load(std::memory_order_relaxed);
+    for (std::atomic<const Chunk*>& entry : l->chunks) {
+      if (entry.load(std::memory_order_relaxed) == nullptr) {
+        entry.store(n, std::memory_order_relaxed);
+        break;
+      }
     }
+    c->next.store(n, std::memory_order_release);
   }
-  if (c != nullptr) c->next.store(n, std::memory_order_release);
   g->tail = n;
 }
 
@@ -168,8 +200,18 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
 
   Group* g = last_group_;
   if (g == nullptr || g->table_id != table_id || g->user != user) {
-    // Only the writer adds groups, so the const lookup finds the writer's own.
-    g = const_cast<Group*>(FindGroup(table_id, user));
+    // The writer confirms the table on the group's line, which it is about
+    // to write, rather than on the listing's (Find).
+    struct ByGroup {
+      uint32_t table_id;
+      bool operator()(const GroupTable&, size_t, const Group* x) const {
+        return x->table_id == table_id;
+      }
+    };
+    g = nullptr;
+    if (const GroupTable* t = table_.load(std::memory_order_relaxed)) {
+      g = t->slots[Probe(*t, user, ByGroup{table_id})].group.load(std::memory_order_relaxed);
+    }
   }
   if (g == nullptr) {
     // The first event goes in before the group is published, so readers
@@ -206,31 +248,25 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
   }
 }
 
-void MemTable::PrefetchGroup(uint32_t table_id, uint64_t user) const {
+void MemTable::PrefetchSlot(uint32_t table_id, uint64_t user) const {
   const GroupTable* t = table_.load(std::memory_order_acquire);
   if (t == nullptr) return;
-  // The first slot of this user is almost always its group: FindGroup
-  // confirms the table once the line is here.
-  for (size_t i = SlotOf(table_id, user, t->mask);; i = (i + 1) & t->mask) {
-    const Slot& slot = t->slots[i];
-    const Group* g = slot.group.load(std::memory_order_acquire);
-    if (g == nullptr) return;
-    if (slot.user == user) {
-      __builtin_prefetch(g);
-      return;
-    }
-  }
+  const size_t i = SlotOf(table_id, user, t->mask);
+  __builtin_prefetch(&t->slots[i]);
+  const char* l = reinterpret_cast<const char*>(&t->listings[i]);
+  __builtin_prefetch(l);
+  __builtin_prefetch(l + sizeof(Listing) - 1);
 }
 
-void MemTable::PrefetchChunks(const Group* g) {
-  // A chunk's capacity follows from its place in the log (AppendToLog), so
-  // its records can be requested together with its header instead of after
-  // it. Every chunk but the last is full; the last is requested whole too,
-  // as its fill is in the header this is meant not to wait for. Entry 0 was
-  // set before g was published; the others are hints, read without order.
+size_t MemTable::PrefetchListed(const Found& f) {
+  __builtin_prefetch(f.group);
+  if (f.listing == nullptr) return 0;
+  // Every chunk but the last is full; the last is requested whole too, as
+  // its fill is in the header this is meant not to wait for.
   size_t capacity = kFirstChunkBytes;
-  for (const std::atomic<Chunk*>& entry : g->chunks) {
-    const Chunk* c = entry.load(std::memory_order_relaxed);
+  size_t n = 0;
+  for (; n < kChunkDirectory; ++n) {
+    const Chunk* c = f.listing->chunks[n].load(std::memory_order_relaxed);
     if (c == nullptr) break;
     const char* p = reinterpret_cast<const char*>(c);
     for (size_t off = 0; off < sizeof(Chunk) + capacity; off += kCacheLine) {
@@ -238,10 +274,11 @@ void MemTable::PrefetchChunks(const Group* g) {
     }
     capacity = std::min(capacity * 2, kMaxChunkBytes);
   }
+  return n;
 }
 
 void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
-                             std::optional<int64_t> max_key, uint64_t last_n,
+                             std::optional<int64_t> max_key, uint64_t last_n, size_t requested,
                              std::vector<Event>* out) {
   const size_t base = out->size();
   // The published part of every chunk first, so that the walk below knows
@@ -254,7 +291,7 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
   thread_local std::vector<Piece> pieces;
   pieces.clear();
   uint64_t total = 0;
-  for (const Chunk* c = g->chunks[0].load(std::memory_order_relaxed); c != nullptr;) {
+  for (const Chunk* c = g->first; c != nullptr;) {
     const Chunk* next = c->next.load(std::memory_order_acquire);
     const uint64_t state = c->state.load(std::memory_order_acquire);
     pieces.push_back(Piece{c, state >> 32, state & 0xFFFFFFFFu});
@@ -275,9 +312,8 @@ void MemTable::CollectEvents(const Group* g, std::optional<int64_t> min_key,
   while (first < pieces.size() && skip >= pieces[first].count) skip -= pieces[first++].count;
   // The walk below finds each record's start from the one before, so its
   // loads would miss one after another on a cold group; prefetching every
-  // line it will read lets those misses overlap. The chunks the directory
-  // lists were requested already (PrefetchChunks).
-  for (size_t i = std::max(first, kChunkDirectory); i < pieces.size(); ++i) {
+  // line it will read lets those misses overlap.
+  for (size_t i = std::max(first, requested); i < pieces.size(); ++i) {
     const char* p = pieces[i].chunk->data();
     for (uint64_t off = 0; off < pieces[i].bytes; off += kCacheLine) __builtin_prefetch(p + off);
   }
@@ -342,10 +378,10 @@ Result<size_t> MemTable::ReadUser(uint32_t table_id, uint64_t user, const TableS
 void MemTable::CollectUser(uint32_t table_id, uint64_t user, std::optional<int64_t> min_key,
                            std::optional<int64_t> max_key, uint64_t last_n,
                            std::vector<Event>* out) const {
-  const Group* g = FindGroup(table_id, user);
-  if (g == nullptr) return;
-  PrefetchChunks(g);
-  CollectEvents(g, min_key, max_key, last_n, out);
+  const Found f = Find(table_id, user);
+  if (f.group == nullptr) return;
+  const size_t requested = PrefetchListed(f);
+  CollectEvents(f.group, min_key, max_key, last_n, requested, out);
 }
 
 void MemTable::CollectUserFrom(std::span<const MemTable* const> tables, uint32_t table_id,
@@ -354,18 +390,23 @@ void MemTable::CollectUserFrom(std::span<const MemTable* const> tables, uint32_t
                                std::vector<Event>* out) {
   assert(tables.size() <= kMaxCollectTables);
   // Each step requests what the next one reads, for every table, before any
-  // table takes that next step.
+  // table takes that next step: the slots, then the groups and their chunks.
   for (const MemTable* m : tables) {
-    if (m != nullptr) m->PrefetchGroup(table_id, user);
+    if (m != nullptr) m->PrefetchSlot(table_id, user);
   }
   const Group* groups[kMaxCollectTables] = {};
+  size_t requested[kMaxCollectTables] = {};
   for (size_t i = 0; i < tables.size(); ++i) {
     if (tables[i] == nullptr) continue;
-    groups[i] = tables[i]->FindGroup(table_id, user);
-    if (groups[i] != nullptr) PrefetchChunks(groups[i]);
+    const Found f = tables[i]->Find(table_id, user);
+    if (f.group == nullptr) continue;
+    groups[i] = f.group;
+    requested[i] = PrefetchListed(f);
   }
   for (size_t i = 0; i < tables.size(); ++i) {
-    if (groups[i] != nullptr) CollectEvents(groups[i], min_key, max_key, last_n, out);
+    if (groups[i] != nullptr) {
+      CollectEvents(groups[i], min_key, max_key, last_n, requested[i], out);
+    }
   }
 }
 
@@ -405,8 +446,9 @@ void MemTable::GroupIterator::Load() {
   entries_.clear();
   group_ = it_.Valid() ? static_cast<const Group*>(it_.key()) : nullptr;
   if (group_ == nullptr) return;
-  PrefetchChunks(group_);
-  CollectEvents(group_, std::nullopt, std::nullopt, 0, &entries_);
+  const size_t requested =
+      PrefetchListed(Found{group_, group_->listing.load(std::memory_order_acquire)});
+  CollectEvents(group_, std::nullopt, std::nullopt, 0, requested, &entries_);
 }
 
 Status MemTable::GroupIterator::AppendRows(const TableSchema& schema,

@@ -73,19 +73,18 @@ class MemTable {
     const char* data() const { return reinterpret_cast<const char*>(this + 1); }
   };
   using LateList = SkipList<const LateEntry*, LateCompare, 8>;
-  // A group's first chunks, also reachable through the links: a reader takes
-  // their addresses from here and loads them all at once, instead of one
-  // after another by the links (each a likely cache miss).
-  static constexpr size_t kChunkDirectory = 5;
+  struct Listing;
   struct Group : GroupKey {
     Group(uint32_t t, uint64_t u) : GroupKey{t, u} {}
     // Created at the group's first late event, published with release order
     // once that event is in it.
     std::atomic<LateList*> late{nullptr};
-    // Entry 0 (the first chunk) is set before the group is published; entry
-    // i > 0 with release order when that chunk is linked. Together with the
-    // fields above it fills one cache line, the line a reader's lookup loads.
-    std::atomic<Chunk*> chunks[kChunkDirectory] = {};
+    // Set before the group is published; never changes.
+    const Chunk* first = nullptr;
+    // The group's listing in the current hash, null until the group is in
+    // it (a GroupIterator can see it before); stored with release order
+    // once the listing is filled.
+    std::atomic<Listing*> listing{nullptr};
     // Writer only.
     Chunk* tail = nullptr;
     int64_t last_key = 0;
@@ -102,9 +101,25 @@ class MemTable {
     uint64_t user;  // written before group is published, read after
     std::atomic<Group*> group;
   };
+  // Beside each slot, in an array of its own (the writer's probes stay in
+  // the dense slot array), the rest of what a reader needs to start: the
+  // group's table, and where its first chunks are. A reader requests a
+  // user's slot and listing together, then the group and the listed chunks
+  // together, instead of waiting for the group's line to learn where its
+  // chunks are (each a likely cache miss, one after the other).
+  static constexpr size_t kChunkDirectory = 5;
+  struct Listing {
+    uint32_t table_id;  // written before the slot's group is published
+    // Entry i is set once the group's i-th chunk is linked (entry 0 before
+    // the group is published). Hints for prefetching only, never followed:
+    // a reader walks the chunks by their links, and the listings of a
+    // replaced table are no longer updated.
+    std::atomic<const Chunk*> chunks[kChunkDirectory];
+  };
   struct GroupTable {
     size_t mask;
     Slot* slots;
+    Listing* listings;
   };
 
  public:
@@ -199,24 +214,38 @@ class MemTable {
   };
 
  private:
-  // The group of (table_id, user), or nullptr. Safe for readers.
-  const Group* FindGroup(uint32_t table_id, uint64_t user) const;
-  // Hints that start loading memory a read of (table_id, user) will wait
-  // for: the group's line (through the user's hash slot, before FindGroup
-  // confirms the table); then, given the group, its chunks. Safe for readers.
-  void PrefetchGroup(uint32_t table_id, uint64_t user) const;
-  static void PrefetchChunks(const Group* g);
+  // Where a group was found: its slot's group and listing.
+  struct Found {
+    const Group* group;
+    const Listing* listing;
+  };
+  // The group of (table_id, user) and its listing; group is nullptr iff
+  // there is none. Safe for readers.
+  Found Find(uint32_t table_id, uint64_t user) const;
+  // The index of the slot in t that holds (same_table.table_id, user)'s
+  // group, or of the empty slot that ends its probe. same_table(t, i, g)
+  // tells whether g, in slot i, is of that table.
+  template <typename SameTable>
+  static size_t Probe(const GroupTable& t, uint64_t user, SameTable same_table);
+  // Hints that start loading (table_id, user)'s home slot and listing, the
+  // first things a read of it waits for. Safe for readers.
+  void PrefetchSlot(uint32_t table_id, uint64_t user) const;
+  // Hints that start loading f's group and the chunks its listing (if any)
+  // names, whole: their capacities follow from their places in the log.
+  // Returns how many chunks it requested. REQUIRES f.group. Safe for readers.
+  static size_t PrefetchListed(const Found& f);
   // Appends to *out g's events with min_key <= order_key < max_key, in
   // (order_key, seq) order; with last_n > 0 only the newest last_n of them.
-  // Safe for readers. Callers request g's chunks first (PrefetchChunks): the
-  // walk prefetches only the chunks the directory does not list.
+  // Safe for readers. The walk prefetches the chunks after g's first
+  // `requested`, which the caller requested already (PrefetchListed).
   static void CollectEvents(const Group* g, std::optional<int64_t> min_key,
-                            std::optional<int64_t> max_key, uint64_t last_n,
+                            std::optional<int64_t> max_key, uint64_t last_n, size_t requested,
                             std::vector<Event>* out);
 
   static size_t SlotOf(uint32_t table_id, uint64_t user, size_t mask);
   // Writer only: adds g to the hash, growing it first if it would pass half
-  // full. REQUIRES g is not in it; users_ does not count it yet.
+  // full, and points g->listing at its listing. REQUIRES g is not in it; users_
+  // does not count it yet.
   void IndexAdd(Group* g);
   GroupTable* NewTable(size_t slots);
   // Writer only: appends one record to g's log.
