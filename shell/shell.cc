@@ -352,6 +352,7 @@ bool Shell::DotStats() {
   if (lookups > 0) o << " (" << s.cache_hits << " hits, " << s.cache_misses << " misses)";
   o << '\n';
   o << "merges:         " << s.merges << '\n';
+  o << "flushes:        " << s.flushes << '\n';
   o << "tail folds:     " << s.tail_folds << '\n';
   o << "I/O backend:    " << s.io_backend;
   if (!s.io_fallback_reason.empty()) o << " (" << s.io_fallback_reason << ")";

@@ -463,6 +463,11 @@ class System {
   // The reader's block-cache misses so far, where the system counts them
   // apart from its own upkeep; -1 otherwise.
   virtual int64_t CacheMisses() { return -1; }
+  // The system's own upkeep so far, where it counts it; nullopt otherwise.
+  struct Upkeep {
+    uint64_t flushes = 0, tail_folds = 0, merges = 0;
+  };
+  virtual std::optional<Upkeep> UpkeepSoFar() { return std::nullopt; }
   // The bytes the block cache needs to hold the newest n events of every
   // user at once, measured with an unbounded cache; nullopt if not measured.
   // Leaves the cache empty.
@@ -557,6 +562,10 @@ class LaserSystem : public System {
     Check(db_->Append("events", b), "append (real time)");
   }
   int64_t CacheMisses() override { return static_cast<int64_t>(db_->GetStats().cache_misses); }
+  std::optional<Upkeep> UpkeepSoFar() override {
+    const laser::Stats st = db_->GetStats();
+    return Upkeep{st.flushes, st.tail_folds, st.merges};
+  }
   std::optional<uint64_t> WorkingSetBytes(const std::vector<uint64_t>& users, uint64_t n) override {
     laser::Options o = options_;
     o.block_cache_bytes = uint64_t{1} << 40;
@@ -977,6 +986,10 @@ struct RealTime {
   // stalls its vCPUs adds the same tail to any operation, and more often to
   // a longer one.
   ComputeLoop loop_idle, loop_ingest;
+  // The system's upkeep during the ingest window (memtables flushed, tails
+  // folded, merges), where it counts it: flush timing moves the window's
+  // cache misses from run to run.
+  std::optional<System::Upkeep> ingest_upkeep;
 };
 
 // Two compute-only loops, of steps lasting `short_ms` and `long_ms`, each
@@ -1117,9 +1130,15 @@ RealTime RunRealTime(const Flags& f, const Dataset& ds, System* sys, uint64_t n,
   });
   std::vector<double> lat;
   counts = sys->CacheMisses();
+  const std::optional<System::Upkeep> upkeep0 = sys->UpkeepSoFar();
   const double secs = read_for(f.seed + 2002, &lat);
   stop = true;
   writer.join();
+  if (const std::optional<System::Upkeep> upkeep1 = sys->UpkeepSoFar(); upkeep0 && upkeep1) {
+    r.ingest_upkeep = System::Upkeep{upkeep1->flushes - upkeep0->flushes,
+                                     upkeep1->tail_folds - upkeep0->tail_folds,
+                                     upkeep1->merges - upkeep0->merges};
+  }
   r.ingest_miss_pct = miss_pct(counts, lat.size());
   r.events_per_s = static_cast<double>(written.load()) / secs;
   r.query_p99_ms = Quantile(lat, 0.99);
@@ -1462,6 +1481,13 @@ int main(int argc, char** argv) {
         "| real time: the reader's cache misses per query, without ingest / during ingest | "
         "%.2f%% / %.2f%% | | | | |\n",
         rt[0].idle_miss_pct, rt[0].ingest_miss_pct);
+  }
+  if (const std::optional<System::Upkeep>& u = rt[0].ingest_upkeep) {
+    std::printf(
+        "| real time: during ingest, memtables flushed; tail folds; merges | %llu; %llu; %llu "
+        "| | | | |\n",
+        static_cast<unsigned long long>(u->flushes), static_cast<unsigned long long>(u->tail_folds),
+        static_cast<unsigned long long>(u->merges));
   }
   if (rt[0].after_p99_ms > 0) {
     std::printf(

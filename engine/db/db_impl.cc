@@ -681,6 +681,7 @@ Stats DBImpl::GetStats() {
   s.cache_misses = cs.misses;
   s.merges = merges_.load();
   s.tail_folds = tail_folds_.load();
+  s.flushes = flushes_.load();
   s.io_backend = reader_->name();
   s.io_fallback_reason = io_fallback_reason_;
   return s;

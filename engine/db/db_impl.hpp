@@ -330,6 +330,7 @@ class DBImpl final : public DB {
   std::string index_source_ = "empty";
   std::atomic<uint64_t> merges_{0};
   std::atomic<uint64_t> tail_folds_{0};
+  std::atomic<uint64_t> flushes_{0};
   std::atomic<uint64_t> disk_reads_{0};
   std::atomic<uint64_t> cache_hits_{0};
   std::atomic<uint64_t> cache_misses_{0};

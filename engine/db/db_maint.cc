@@ -399,6 +399,7 @@ Status DBImpl::FlushImmutableLocked(bool fold_tails) {
     imm_installed_.reset();
     imm_installed_events_ = 0;
   }
+  ++flushes_;
   // The folded frames are dead, as a merge's rewritten ones: their cache
   // space goes to live ones.
   for (const Added& a : added) {

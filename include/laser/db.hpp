@@ -74,7 +74,8 @@ struct Stats {
   uint64_t cache_bytes = 0;
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
-  uint64_t merges = 0;  // sequence-level merges completed
+  uint64_t merges = 0;   // sequence-level merges completed
+  uint64_t flushes = 0;  // memtables written to segments
   // A user's short last frame rewritten by a flush with the user's new
   // events, instead of another frame after it.
   uint64_t tail_folds = 0;

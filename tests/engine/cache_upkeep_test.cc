@@ -257,11 +257,13 @@ TEST_CASE("a flush folds a read user's short last frame into the frame it writes
   // frame with the new rows, until that frame holds 256 events or more.
   // User 2's frames pile up (its tail is the merge's business).
   int64_t ts = 10000;
+  const uint64_t flushes = db->GetStats().flushes;
   for (int round = 1; round <= 10; ++round) {
     CAPTURE(round);
     AppendNarrow(db.get(), &oracle, {1, 2}, 30, ts, &counter);
     ts += 100;
     REQUIRE(db->Flush().ok());
+    CHECK(db->GetStats().flushes == flushes + static_cast<uint64_t>(round));
     const std::vector<BlockHandle> hs = db->HandlesOf("events", 1);
     if (round <= 9) {
       REQUIRE(hs.size() == 3);
@@ -277,6 +279,9 @@ TEST_CASE("a flush folds a read user's short last frame into the frame it writes
     // The folded frame left the cache and the new one is in it.
     CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
   }
+  // An empty memtable is not flushed.
+  REQUIRE(db->Flush().ok());
+  CHECK(db->GetStats().flushes == flushes + 10);
   for (uint64_t n : {1u, 100u, 300u, 1000u, 3000u, 0u}) {
     (void)ReadChecked(db.get(), oracle, 1, LastN(n));
     (void)ReadChecked(db.get(), oracle, 2, LastN(n));
