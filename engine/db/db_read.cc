@@ -26,8 +26,7 @@ constexpr size_t kPrefetchWholeFrame = 2048;
 constexpr size_t kPrefetchFrameHead = 256;
 
 void PrefetchFrame(std::span<const uint8_t> frame) {
-  const size_t n = frame.size() <= kPrefetchWholeFrame ? frame.size()
-                                                       : std::min(frame.size(), kPrefetchFrameHead);
+  const size_t n = frame.size() <= kPrefetchWholeFrame ? frame.size() : kPrefetchFrameHead;
   for (size_t off = 0; off < n; off += 64) __builtin_prefetch(frame.data() + off);
 }
 

@@ -74,27 +74,21 @@ size_t MemTable::SlotOf(uint32_t table_id, uint64_t user, size_t mask) {
   return static_cast<size_t>(h >> 32) & mask;
 }
 
-template <typename SameTable>
-size_t MemTable::Probe(const GroupTable& t, uint64_t user, SameTable same_table) {
-  for (size_t i = SlotOf(same_table.table_id, user, t.mask);; i = (i + 1) & t.mask) {
+size_t MemTable::Probe(const GroupTable& t, uint32_t table_id, uint64_t user, Confirm confirm) {
+  for (size_t i = SlotOf(table_id, user, t.mask);; i = (i + 1) & t.mask) {
     const Slot& slot = t.slots[i];
     const Group* g = slot.group.load(std::memory_order_acquire);
-    if (g == nullptr || (slot.user == user && same_table(t, i, g))) return i;
+    if (g == nullptr) return i;
+    if (slot.user != user) continue;
+    const uint32_t found = confirm == Confirm::kOnListing ? t.listings[i].table_id : g->table_id;
+    if (found == table_id) return i;
   }
 }
 
 MemTable::Found MemTable::Find(uint32_t table_id, uint64_t user) const {
   const GroupTable* t = table_.load(std::memory_order_acquire);
   if (t == nullptr) return {nullptr, nullptr};
-  // The table is confirmed on the listing, which the read needs next, not
-  // on the group's line, which it need not wait for yet.
-  struct ByListing {
-    uint32_t table_id;
-    bool operator()(const GroupTable& t, size_t i, const Group*) const {
-      return t.listings[i].table_id == table_id;
-    }
-  };
-  const size_t i = Probe(*t, user, ByListing{table_id});
+  const size_t i = Probe(*t, table_id, user, Confirm::kOnListing);
   return {t->slots[i].group.load(std::memory_order_acquire), &t->listings[i]};
 }
 
@@ -115,12 +109,12 @@ void MemTable::IndexAdd(Group* g) {
   // x's listing in t takes the chunks its previous one named; a new group
   // has only its first.
   auto place = [](GroupTable* t, Group* x) {
-    size_t i = SlotOf(x->table_id, x->user, t->mask);
-    while (t->slots[i].group.load(std::memory_order_relaxed) != nullptr) i = (i + 1) & t->mask;
+    // x is not in t: its probe ends at the empty slot x takes.
+    const size_t i = Probe(*t, x->table_id, x->user, Confirm::kOnGroup);
     Listing& l = t->listings[i];
     l.table_id = x->table_id;
+    const Listing* old = x->listing.load(std::memory_order_relaxed);
     for (size_t k = 0; k < kChunkDirectory; ++k) {
-      const Listing* old = x->listing.load(std::memory_order_relaxed);
       const Chunk* c = old != nullptr ? old->chunks[k].load(std::memory_order_relaxed)
                                       : (k == 0 ? x->first : nullptr);
       l.chunks[k].store(c, std::memory_order_relaxed);
@@ -202,15 +196,10 @@ void MemTable::InsertRow(uint32_t table_id, const TableSchema& schema, const Bat
   if (g == nullptr || g->table_id != table_id || g->user != user) {
     // The writer confirms the table on the group's line, which it is about
     // to write, rather than on the listing's (Find).
-    struct ByGroup {
-      uint32_t table_id;
-      bool operator()(const GroupTable&, size_t, const Group* x) const {
-        return x->table_id == table_id;
-      }
-    };
     g = nullptr;
     if (const GroupTable* t = table_.load(std::memory_order_relaxed)) {
-      g = t->slots[Probe(*t, user, ByGroup{table_id})].group.load(std::memory_order_relaxed);
+      g = t->slots[Probe(*t, table_id, user, Confirm::kOnGroup)].group.load(
+          std::memory_order_relaxed);
     }
   }
   if (g == nullptr) {

@@ -222,11 +222,13 @@ class MemTable {
   // The group of (table_id, user) and its listing; group is nullptr iff
   // there is none. Safe for readers.
   Found Find(uint32_t table_id, uint64_t user) const;
-  // The index of the slot in t that holds (same_table.table_id, user)'s
-  // group, or of the empty slot that ends its probe. same_table(t, i, g)
-  // tells whether g, in slot i, is of that table.
-  template <typename SameTable>
-  static size_t Probe(const GroupTable& t, uint64_t user, SameTable same_table);
+  // Where a probe confirms a candidate's table: on its listing (a read,
+  // which needs the listing next and the group's line not yet) or on its
+  // group's line (the writer, which is about to write that line).
+  enum class Confirm { kOnListing, kOnGroup };
+  // The index of the slot in t that holds (table_id, user)'s group, or of
+  // the empty slot that ends its probe.
+  static size_t Probe(const GroupTable& t, uint32_t table_id, uint64_t user, Confirm confirm);
   // Hints that start loading (table_id, user)'s home slot and listing, the
   // first things a read of it waits for. Safe for readers.
   void PrefetchSlot(uint32_t table_id, uint64_t user) const;
