@@ -118,6 +118,15 @@ struct BlockCache::Shard {
     CloseGap(e);
   }
 
+  // REQUIRES: mu held. Evicts from the least recently used end until the
+  // shard holds at most `bytes`.
+  void EvictTo(size_t bytes, std::vector<CachedBlock>* released) {
+    while (usage > bytes) {
+      Remove(tail, released);
+      ++evictions;
+    }
+  }
+
   // Slot i was just emptied: shifts later members of its probe run back, so
   // that every key stays reachable from its home without tombstones, and
   // relinks each moved slot's LRU neighbours to its new place.
@@ -199,6 +208,16 @@ BlockCache::Shard& BlockCache::ShardFor(uint64_t file_id, uint64_t offset) const
 }
 
 bool BlockCache::Insert(uint64_t file_id, uint64_t offset, CachedBlock block, uint32_t dropped) {
+  return Add(file_id, offset, std::move(block), dropped, /*evict=*/true);
+}
+
+bool BlockCache::InsertDeferred(uint64_t file_id, uint64_t offset, CachedBlock block,
+                                uint32_t dropped) {
+  return Add(file_id, offset, std::move(block), dropped, /*evict=*/false);
+}
+
+bool BlockCache::Add(uint64_t file_id, uint64_t offset, CachedBlock block, uint32_t dropped,
+                     bool evict) {
   assert(block != nullptr);
   if (!enabled()) return false;
   Shard& s = ShardFor(file_id, offset);
@@ -210,13 +229,23 @@ bool BlockCache::Insert(uint64_t file_id, uint64_t offset, CachedBlock block, ui
   std::vector<CachedBlock> released;
   std::lock_guard<std::mutex> l(s.mu);
   if (uint32_t e = s.Find(key, hash); e != Shard::kNone) s.Remove(e, &released);
-  while (s.usage + charge > s.capacity) {
-    s.Remove(s.tail, &released);
-    ++s.evictions;
-  }
+  if (evict) s.EvictTo(s.capacity - charge, &released);
   s.Add(key, hash, std::move(block), dropped);
   ++s.inserts;
   return true;
+}
+
+size_t BlockCache::EvictOverBudget() {
+  size_t evicted = 0;
+  for (auto& sp : shards_) {
+    Shard& s = *sp;
+    std::vector<CachedBlock> released;
+    std::lock_guard<std::mutex> l(s.mu);
+    const uint64_t before = s.evictions;
+    s.EvictTo(s.capacity, &released);
+    evicted += s.evictions - before;
+  }
+  return evicted;
 }
 
 CachedBlock BlockCache::Lookup(uint64_t file_id, uint64_t offset, uint32_t max_dropped,

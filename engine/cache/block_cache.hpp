@@ -50,6 +50,17 @@ class BlockCache {
   // shard's budget (capacity / shards). REQUIRES: block is non-null.
   bool Insert(uint64_t file_id, uint64_t offset, CachedBlock block, uint32_t dropped = 0);
 
+  // As Insert, but evicts nothing: the shard may exceed its budget until
+  // EvictOverBudget. For the engine's upkeep, which caches a read user's new
+  // frames before it drops the old ones they replace: evicting first would
+  // push out other users' blocks for room the old ones are about to free.
+  // Returns false iff Insert would.
+  bool InsertDeferred(uint64_t file_id, uint64_t offset, CachedBlock block, uint32_t dropped = 0);
+
+  // Evicts least recently used entries of every shard over its budget until
+  // it is within it; returns how many.
+  size_t EvictOverBudget();
+
   // Returns the block of (file_id, offset) and makes it the most recently
   // used iff it is cached with at most `max_dropped` rows dropped; then
   // *dropped (if given) is its count. Otherwise returns null, leaving any
@@ -86,6 +97,7 @@ class BlockCache {
  private:
   struct Shard;
   Shard& ShardFor(uint64_t file_id, uint64_t offset) const;
+  bool Add(uint64_t file_id, uint64_t offset, CachedBlock block, uint32_t dropped, bool evict);
 
   size_t capacity_;
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -175,9 +175,14 @@ class DBImpl final : public DB {
   Result<BlockHandle> WriteFrameLocked(segment::FrameHeader h, std::span<const uint8_t> payload,
                                        CachedBlock* frame);
   // Caches frames[k] as hs[k]'s frame (the first frames->size() handles;
-  // null frames are skipped) and empties *frames. For frames written by a committed flush or merge
-  // whose user is being read: its next read finds them without a disk read.
-  void CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames);
+  // null frames are skipped), trimmed by dropped[k] rows where `dropped` is
+  // given, and empties *frames. For frames written by a committed flush or
+  // merge whose user is being read: its next read finds them without a disk
+  // read. Evicts nothing (BlockCache::InsertDeferred): the caller calls
+  // EvictOverBudget once the frames these replace have left the cache.
+  // REQUIRES: dropped is empty or as long as *frames.
+  void CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames,
+                    std::span<const uint32_t> dropped = {});
   // Iff a flush may fold `last`, the user's last frame, into the frame it
   // writes for the user's new `rows`: prepends last's rows to *rows and
   // returns last's header. That takes a frame with events, fewer than

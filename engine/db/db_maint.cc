@@ -23,6 +23,10 @@ namespace {
 // Frames a merge reads in one batch, at most (one user's may exceed it).
 constexpr uint64_t kMergeReadBytes = 8u << 20;
 
+// A cached frame is trimmed only of at least this many rows: fewer save less
+// cache than the re-encode costs.
+constexpr uint32_t kMinTrimRows = 32;
+
 // Every column of `schema`, as the block decoder takes a projection.
 std::vector<int> AllColumnsInt(const TableSchema& schema) {
   std::vector<int> all(schema.columns.size());
@@ -195,10 +199,13 @@ Result<BlockHandle> DBImpl::WriteFrameLocked(segment::FrameHeader h,
                      h.count};
 }
 
-void DBImpl::CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames) {
+void DBImpl::CacheWritten(std::span<const BlockHandle> hs, std::vector<CachedBlock>* frames,
+                          std::span<const uint32_t> dropped) {
+  assert(dropped.empty() || dropped.size() == frames->size());
   for (size_t k = 0; k < frames->size(); ++k) {
     if ((*frames)[k] != nullptr) {
-      cache_->Insert(hs[k].segment, hs[k].offset, std::move((*frames)[k]));
+      cache_->InsertDeferred(hs[k].segment, hs[k].offset, std::move((*frames)[k]),
+                             dropped.empty() ? 0 : dropped[k]);
     }
   }
   frames->clear();
@@ -423,6 +430,9 @@ Status DBImpl::FlushImmutableLocked(bool fold_tails) {
     if (a.hot) hot.push_back(FlushedHotUser{a.table_id, a.user, a.events, a.handles.size()});
   }
   TrimCachedTailsLocked(schemas, hot);
+  // The new frames came in without evicting (CacheWritten); the folded and
+  // trimmed ones have made what room they free.
+  cache_->EvictOverBudget();
   // Every record of the flushed memtable is in segment files now.
   auto wals = wal::ListWalFiles(env_, dir_, 0);
   if (wals.ok()) {
@@ -471,8 +481,6 @@ void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schema
                                    std::span<const FlushedHotUser> users) {
   const uint64_t keep = tuning_.cache_tail_events;
   if (keep == 0 || !cache_->enabled()) return;
-  // Dropping fewer rows saves less cache than the re-encode costs.
-  constexpr uint32_t kMinDrop = 32;
   for (size_t i = 0; i < users.size(); i += tuning_.install_chunk_users) {
     const size_t end = std::min(users.size(), i + tuning_.install_chunk_users);
     std::vector<std::vector<BlockHandle>> handles(end - i);
@@ -513,10 +521,10 @@ void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schema
           cache_->Erase(h.segment, h.offset);
           continue;
         }
-        if (beyond < dropped + kMinDrop) continue;
+        if (beyond < dropped + kMinTrimRows) continue;
         // A read may have replaced the entry since.
         const CachedBlock frame = cache_->Peek(h.segment, h.offset, UINT32_MAX, &dropped);
-        if (frame == nullptr || beyond < dropped + kMinDrop) continue;
+        if (frame == nullptr || beyond < dropped + kMinTrimRows) continue;
         Result<std::vector<uint8_t>> trimmed =
             compaction::TrimFrame(schema->second, frame.span(), beyond - dropped);
         if (!trimmed.ok()) {
@@ -569,6 +577,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
     std::vector<BlockHandle> rewrite;  // the suffix
     std::vector<BlockHandle> written;
     std::vector<CachedBlock> frames;  // written's frames; null where not to be cached
+    std::vector<uint32_t> dropped;    // rows each cached frame lacks at its front
   };
   std::vector<Job> jobs;
   std::map<uint32_t, TableSchema> schemas;
@@ -583,7 +592,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
                                          force_full);
       if (!begin) continue;
       schemas[table_id] = *t->schema;
-      Job j{t, user, {}, {}, {}, {}};
+      Job j{t, user, {}, {}, {}, {}, {}};
       j.keep.assign(hs.begin(), hs.begin() + static_cast<ptrdiff_t>(*begin));
       j.rewrite.assign(hs.begin() + static_cast<ptrdiff_t>(*begin), hs.end());
       jobs.push_back(std::move(j));
@@ -591,6 +600,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
   }
   if (jobs.empty()) return size_t{0};
   std::map<uint64_t, SegmentEntry> segs = segs_;
+  const uint64_t tail_events = tuning_.cache_tail_events;
   Status st = [&]() -> Status {
     // The frames of several users are read in one batch (a batched
     // submission, adjacent frames coalesced), not user by user: one user's
@@ -694,7 +704,15 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
           h.replaces_hi = hi;
           first_frame = false;
         }
-        const bool cache = was_cached(h.first_key, h.last_key);
+        // Of what was cached, only the rows the user's newest
+        // cache_tail_events reach stay cached, as after a flush
+        // (TrimCachedTailsLocked): a merge would otherwise cache whole
+        // blocks that a trimmed one overlapped, and a read user's cached
+        // bytes would grow with every merge.
+        const uint32_t beyond = tail_events == 0 ? 0
+                                                 : compaction::RowsBeyondNewest(
+                                                       h.count, keys.size() - end, tail_events);
+        const bool cache = beyond < h.count && was_cached(h.first_key, h.last_key);
         CachedBlock frame;
         LASER_ASSIGN_OR_RETURN(
             BlockHandle handle,
@@ -703,8 +721,18 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
                                  reinterpret_cast<const uint8_t*>(block.data()), block.size()),
                              cache ? &frame : nullptr));
         segs[handle.segment].live_bytes += handle.length;
+        uint32_t dropped = 0;
+        if (cache && beyond >= kMinTrimRows) {
+          Result<std::vector<uint8_t>> trimmed =
+              compaction::TrimFrame(schema, frame.span(), beyond);
+          // A frame that does not trim is not cached: the next read goes to
+          // the disk, which verifies it.
+          frame = trimmed.ok() ? SharedBytes::Copy(*trimmed) : nullptr;
+          dropped = beyond;
+        }
         j.written.push_back(handle);
         j.frames.push_back(std::move(frame));  // null iff not to be cached
+        j.dropped.push_back(dropped);
         begin = end;
       }
       if (first_frame) {
@@ -730,7 +758,7 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
     AbandonSegmentLocked();
     return st.WithContext("merge in " + dir_);
   }
-  for (Job& j : jobs) CacheWritten(j.written, &j.frames);
+  for (Job& j : jobs) CacheWritten(j.written, &j.frames, j.dropped);
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
     for (Job& j : jobs) {
@@ -738,10 +766,12 @@ Result<size_t> DBImpl::MergeUsersLocked(const std::vector<std::pair<uint32_t, ui
       j.table->index->Set(j.user, j.keep);
     }
   }
-  // The rewritten frames are dead: their cache space goes to live ones.
+  // The rewritten frames are dead: their cache space goes to live ones,
+  // first to the new frames, which came in without evicting.
   for (const Job& j : jobs) {
     for (const BlockHandle& h : j.rewrite) cache_->Erase(h.segment, h.offset);
   }
+  cache_->EvictOverBudget();
   merges_ += jobs.size();
   relocate_check_ = true;
   LASER_RETURN_IF_ERROR(DeleteDeadSegmentsLocked());

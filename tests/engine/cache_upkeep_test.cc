@@ -168,34 +168,64 @@ TEST_CASE("trimming can be turned off, and stops at blocks out of key order") {
   }
 }
 
-TEST_CASE("a full rewrite of a read user caches only the new frames over what was cached") {
-  ScratchDir dir;
-  auto db = OpenDb(dir.db(), TestOptions());
-  TableSchema schema = NarrowSchema();
-  schema.retention.max_events = 4000;
-  Oracle oracle(schema);
-  REQUIRE(db->CreateTable(schema).ok());
-  uint64_t counter = 0;
-  AppendNarrow(db.get(), &oracle, {1}, 4000, 0, &counter);
-  REQUIRE(db->Compact().ok());
-  REQUIRE(db->HandlesOf("events", 1).size() == 4);
-  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) > 0);
-  // 1100 new events: their two frames (76 and 1024 events) are cached by
-  // the flush, and the old extent's blocks, all beyond the newest 1024
-  // events now, leave the cache.
-  AppendNarrow(db.get(), &oracle, {1}, 1100, 10000, &counter);
-  REQUIRE(db->Flush().ok());
-  CHECK(db->HandlesOf("events", 1).size() == 6);
-  CHECK(db->cache_stats().entries == 2);
-  // 5100 events > 4000 + 25%: the merge rewrites the whole sequence, keeps
-  // the newest 4000 (four frames) and caches the two that overlap the
-  // cached frames' keys, not all four.
-  REQUIRE(db->Compact().ok());
-  CHECK(db->HandlesOf("events", 1).size() == 4);
-  CHECK(db->cache_stats().entries == 2);
-  CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
-  CHECK(ReadChecked(db.get(), oracle, 1, LastN(2048)) == 0);
-  CHECK(ReadChecked(db.get(), oracle, 1, LastN(4000)) > 0);
+TEST_CASE("a merge of a read user caches only what its newest events reach of what was cached") {
+  // cache_tail_events: 1024 (the default), 600 (the newest merged frame is
+  // trimmed) and 0 (merged frames over cached keys are cached whole).
+  for (uint64_t tail : {uint64_t{1024}, uint64_t{600}, uint64_t{0}}) {
+    CAPTURE(tail);
+    ScratchDir dir;
+    EngineTuning tuning;
+    tuning.cache_tail_events = tail;
+    auto db = OpenDb(dir.db(), TestOptions(), Env::Default(), tuning);
+    TableSchema schema = NarrowSchema();
+    schema.retention.max_events = 4000;
+    Oracle oracle(schema);
+    REQUIRE(db->CreateTable(schema).ok());
+    uint64_t counter = 0;
+    AppendNarrow(db.get(), &oracle, {1}, 4000, 0, &counter);
+    REQUIRE(db->Compact().ok());
+    REQUIRE(db->HandlesOf("events", 1).size() == 4);
+    CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) > 0);
+    // 1100 new events: the flush caches their two frames (76 and 1024
+    // events).
+    AppendNarrow(db.get(), &oracle, {1}, 1100, 10000, &counter);
+    REQUIRE(db->Flush().ok());
+    CHECK(db->HandlesOf("events", 1).size() == 6);
+    CHECK(ReadChecked(db.get(), oracle, 1, LastN(1000)) == 0);
+    // 5100 events > 4000 + 25%: the merge rewrites the whole sequence and
+    // keeps the newest 4000, in four frames of 1024 events but the first.
+    // The three newest overlap the keys of the frames cached before; of
+    // those only the newest holds any of the newest 1024 events.
+    const uint64_t misses = db->cache_stats().misses;
+    REQUIRE(db->Compact().ok());
+    const std::vector<BlockHandle> hs = db->HandlesOf("events", 1);
+    REQUIRE(hs.size() == 4);
+    const BlockCacheStats after = db->cache_stats();
+    CHECK(after.misses == misses);
+    if (tail == 1024) {
+      CHECK(after.entries == 1);
+      CHECK(after.bytes == hs[3].length);
+      CHECK(ReadChecked(db.get(), oracle, 1, LastN(1024)) == 0);
+      CHECK(ReadChecked(db.get(), oracle, 1, LastN(1025)) == 1);
+    } else if (tail == 600) {
+      // The newest frame without the 424 rows beyond the newest 600.
+      CHECK(after.entries == 1);
+      CHECK(after.bytes < hs[3].length * 3 / 4);
+      CHECK(ReadChecked(db.get(), oracle, 1, LastN(600)) == 0);
+      CHECK(ReadChecked(db.get(), oracle, 1, LastN(601)) == 1);
+      CHECK(ReadChecked(db.get(), oracle, 1, LastN(1024)) == 0);
+    } else {
+      // Nothing trimmed the old extent's newest block either, so the three
+      // merged frames over its keys and the flushed ones are cached whole.
+      CHECK(after.entries == 3);
+      CHECK(after.bytes == hs[1].length + hs[2].length + hs[3].length);
+      CHECK(ReadChecked(db.get(), oracle, 1, LastN(3072)) == 0);
+    }
+    // Every answer holds, from the cache or the disk.
+    for (uint64_t n : {1u, 599u, 1000u, 2049u, 4000u}) {
+      (void)ReadChecked(db.get(), oracle, 1, LastN(n));
+    }
+  }
 }
 
 TEST_CASE("a read user's new and rewritten blocks are cached as written; others' are not") {
@@ -239,6 +269,44 @@ TEST_CASE("a read user's new and rewritten blocks are cached as written; others'
   db.reset();
   db = OpenDb(dir.db(), TestOptions());
   for (uint64_t u : {1, 2, 3}) CHECK(ReadAll(db.get(), oracle, u) > 0);
+}
+
+TEST_CASE("a merge's new frames take the room of the frames they replace, not other users'") {
+  ScratchDir dir;
+  Oracle oracle(EventsSchema());
+  uint64_t counter = 0;
+  uint64_t full = 0;  // the cache bytes of all three users' frames
+  {
+    auto db = OpenDb(dir.db(), TestOptions());
+    REQUIRE(db->CreateTable(oracle.schema()).ok());
+    AppendFor(db.get(), &oracle, {1, 2, 3}, 300, 0, &counter);
+    REQUIRE(db->Compact().ok());
+    // Users 1 and 2 get a second frame each, which the merge will fold in.
+    AppendFor(db.get(), &oracle, {1, 2}, 40, 1000, &counter);
+    REQUIRE(db->Flush().ok());
+    REQUIRE(db->HandlesOf("events", 1).size() == 2);
+    for (uint64_t u : {3, 1, 2}) CHECK(ReadAll(db.get(), oracle, u) > 0);
+    full = db->cache_stats().bytes;
+  }
+  // A cache with 1 KiB to spare beside the three users' frames, user 3's the
+  // least recently used. (A merged frame can take a few hundred bytes more
+  // than the frames it replaces.)
+  Options o = TestOptions();
+  o.block_cache_bytes = full + 1024;
+  auto db = OpenDb(dir.db(), o);
+  REQUIRE(db->cache_stats().capacity == full + 1024);
+  for (uint64_t u : {3, 1, 2}) CHECK(ReadAll(db.get(), oracle, u) > 0);
+  REQUIRE(db->cache_stats().bytes == full);
+  const BlockCacheStats before = db->cache_stats();
+  // The merge caches users 1 and 2's new frames before it drops the old
+  // ones: evicting to make room for them first would push out user 3.
+  REQUIRE(db->Compact().ok());
+  REQUIRE(db->HandlesOf("events", 1).size() == 1);
+  const BlockCacheStats after = db->cache_stats();
+  CHECK(after.evictions == before.evictions);
+  CHECK(after.entries == 3);
+  CHECK(after.bytes <= full + 1024);
+  for (uint64_t u : {3, 1, 2}) CHECK(ReadAll(db.get(), oracle, u) == 0);
 }
 
 TEST_CASE("a flush folds a read user's short last frame into the frame it writes") {

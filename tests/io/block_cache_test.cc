@@ -75,6 +75,44 @@ TEST_CASE("BlockCache evicts the least recently used block first") {
   CHECK(st.entries == 2);
 }
 
+TEST_CASE("BlockCache: a deferred insert evicts nothing until EvictOverBudget") {
+  BlockCache cache(300, 0);
+  REQUIRE(cache.Insert(1, 0, Block(100, 'a')));
+  REQUIRE(cache.Insert(1, 100, Block(100, 'b')));
+  REQUIRE(cache.Insert(1, 200, Block(100, 'c')));
+  // The new frame of b comes in first and b leaves after, as a merge does:
+  // neither a nor c is evicted for the room b frees.
+  REQUIRE(cache.InsertDeferred(2, 0, Block(100, 'B'), 7));
+  CHECK(cache.stats().bytes == 400);
+  CHECK(cache.stats().evictions == 0);
+  CHECK(cache.Erase(1, 100));
+  CHECK(cache.EvictOverBudget() == 0);
+  CHECK(cache.Lookup(1, 0) != nullptr);
+  CHECK(cache.Lookup(1, 200) != nullptr);
+  uint32_t dropped = 0;
+  CHECK(cache.Lookup(2, 0, 7, &dropped) != nullptr);
+  CHECK(dropped == 7);
+  // Over budget with nothing freed: EvictOverBudget evicts the least
+  // recently used (the lookups left a, c, B), as Insert would have.
+  REQUIRE(cache.InsertDeferred(3, 0, Block(150, 'd')));
+  REQUIRE(cache.InsertDeferred(3, 200, Block(50, 'e')));
+  CHECK(cache.stats().bytes == 500);
+  CHECK(cache.Lookup(1, 0) != nullptr);  // order c, B, d, e, a
+  CHECK(cache.EvictOverBudget() == 2);
+  CHECK(cache.Lookup(1, 200) == nullptr);
+  CHECK(cache.Lookup(2, 0, 7) == nullptr);
+  CHECK(cache.Lookup(1, 0) != nullptr);
+  CHECK(cache.Lookup(3, 0) != nullptr);
+  CHECK(cache.Lookup(3, 200) != nullptr);
+  const BlockCacheStats st = cache.stats();
+  CHECK(st.bytes == 300);
+  CHECK(st.evictions == 2);
+  CHECK(st.inserts == 6);
+  // A deferred insert still refuses a block larger than a shard's budget.
+  CHECK(!cache.InsertDeferred(4, 0, Block(301, 'f')));
+  CHECK(cache.stats().bytes == 300);
+}
+
 TEST_CASE("BlockCache: a peek finds a block without counting it or refreshing it") {
   BlockCache cache(300, 0);
   REQUIRE(cache.Insert(1, 0, Block(100, 'a')));
