@@ -532,7 +532,10 @@ void DBImpl::TrimCachedTailsLocked(const std::map<uint32_t, TableSchema>& schema
           cache_->Erase(h.segment, h.offset);
           continue;
         }
-        cache_->Insert(h.segment, h.offset, SharedBytes::Copy(*trimmed), beyond);
+        // Smaller than the entry it replaces, and the cache may be over
+        // its budget by the flush's new frames until FlushImmutableLocked
+        // evicts: an evicting insert would push out other users for them.
+        cache_->InsertDeferred(h.segment, h.offset, SharedBytes::Copy(*trimmed), beyond);
       }
     }
   }

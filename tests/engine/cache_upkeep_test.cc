@@ -309,6 +309,40 @@ TEST_CASE("a merge's new frames take the room of the frames they replace, not ot
   for (uint64_t u : {3, 1, 2}) CHECK(ReadAll(db.get(), oracle, u) == 0);
 }
 
+TEST_CASE("a flush's new frames take the room of the rows it trims, not other users'") {
+  ScratchDir dir;
+  Oracle oracle(NarrowSchema());
+  uint64_t counter = 0;
+  uint64_t full = 0;  // the cache bytes of all three users' newest blocks
+  {
+    auto db = OpenDb(dir.db(), TestOptions());
+    REQUIRE(db->CreateTable(oracle.schema()).ok());
+    AppendNarrow(db.get(), &oracle, {1, 2, 3}, 2048, 0, &counter);
+    REQUIRE(db->Compact().ok());
+    for (uint64_t u : {3, 1, 2}) CHECK(ReadChecked(db.get(), oracle, u, LastN(1000)) > 0);
+    full = db->cache_stats().bytes;
+  }
+  // A cache with 1 KiB to spare beside the three users' newest blocks, user
+  // 3's the least recently used.
+  Options o = TestOptions();
+  o.block_cache_bytes = full + 1024;
+  auto db = OpenDb(dir.db(), o);
+  for (uint64_t u : {3, 1, 2}) CHECK(ReadChecked(db.get(), oracle, u, LastN(1000)) > 0);
+  REQUIRE(db->cache_stats().bytes == full);
+  const BlockCacheStats before = db->cache_stats();
+  // 300 new events for users 1 and 2: the flush caches their new frames and
+  // trims 300 rows off each one's newest block, about the same bytes. Had
+  // it evicted for the new frames, or for the trimmed blocks while over
+  // budget, user 3 would have been pushed out.
+  AppendNarrow(db.get(), &oracle, {1, 2}, 300, 5000, &counter);
+  REQUIRE(db->Flush().ok());
+  const BlockCacheStats after = db->cache_stats();
+  CHECK(after.evictions == before.evictions);
+  CHECK(after.entries == 5);
+  CHECK(after.bytes <= full + 1024);
+  for (uint64_t u : {3, 1, 2}) CHECK(ReadChecked(db.get(), oracle, u, LastN(1000)) == 0);
+}
+
 TEST_CASE("a flush folds a read user's short last frame into the frame it writes") {
   ScratchDir dir;
   auto db = OpenDb(dir.db(), TestOptions());
